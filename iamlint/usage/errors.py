@@ -1,0 +1,17 @@
+"""Input errors the usage layer reports instead of tracebacks."""
+
+from __future__ import annotations
+
+
+class UsageInputError(Exception):
+    """Bad evidence: names the file, the line (or JSON path) and what was expected."""
+
+    def __init__(self, file: str, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.file = file
+        self.line = line
+        self.message = message
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.message}"

@@ -1,0 +1,88 @@
+"""The usage snapshot: load (always schema-validated), canonical dump, and empty construction.
+
+A snapshot is plain JSON data (dicts and lists) so it can be committed, reviewed and diffed.
+``dump_snapshot`` is the only writer: sorted keys, sorted collections, fixed separators and a
+trailing newline, so the same evidence always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from iamlint import __version__
+from iamlint.usage.catalog import catalog_version
+from iamlint.usage.errors import UsageInputError
+
+SCHEMA_ID = "iamlint.usage/v1"
+Snapshot = dict[str, Any]
+
+
+@lru_cache(maxsize=1)
+def snapshot_schema() -> dict[str, Any]:
+    text = resources.files("iamlint.usage").joinpath("snapshot.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def empty_snapshot() -> Snapshot:
+    return {
+        "schema": SCHEMA_ID,
+        "generator": {"name": "iamlint", "version": __version__, "catalog": catalog_version()},
+        "window": {"start": None, "end": None},
+        "sources": [],
+        "principals": [],
+        "unmapped": [],
+    }
+
+
+def _json_path(path: Any) -> str:
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def validate_snapshot(data: Any, file: str = "<snapshot>") -> Snapshot:
+    """Raise `UsageInputError` naming the JSON path of the first (deepest-first) problem."""
+    validator = jsonschema.Draft202012Validator(snapshot_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.path)), e.message))
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        raise UsageInputError(
+            file, f"not a valid usage snapshot at {_json_path(first.path)}: {first.message}{more}"
+        )
+    return data  # type: ignore[no-any-return]
+
+
+def load_snapshot(path: str | Path) -> Snapshot:
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageInputError(file, f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageInputError(file, "expected a UTF-8 JSON usage snapshot") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageInputError(
+            file, f"expected a JSON usage snapshot: {exc.msg} (column {exc.colno})", exc.lineno
+        ) from None
+    return validate_snapshot(data, file)
+
+
+def dump_snapshot(snapshot: Snapshot) -> str:
+    """Validated, canonical text. Collections must already be in canonical order (see `build`)."""
+    validate_snapshot(snapshot, "<generated snapshot>")
+    return json.dumps(snapshot, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_snapshot(snapshot: Snapshot, path: str | Path) -> None:
+    Path(path).write_text(dump_snapshot(snapshot), encoding="utf-8")
