@@ -87,8 +87,15 @@ class UsageRow:
         self.first_seen = _min(self.first_seen, first)
         self.last_seen = _max(self.last_seen, last)
 
+    def _samples_incomplete(self) -> bool:
+        # Rows loaded from a snapshot keep only a few samples of a larger distinct set.
+        return self.distinct_floor > len(self.resources.values)
+
     def merge(self, other: UsageRow) -> None:
+        incomplete = self._samples_incomplete() or other._samples_incomplete()
         self.resources.update(other.resources)
+        if incomplete:
+            self.resources.exact = False
         self.distinct_floor = max(self.distinct_floor, other.distinct_floor)
         if other.counts is not None:
             self.add_counts(*other.counts)

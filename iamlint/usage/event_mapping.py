@@ -119,7 +119,7 @@ _APIGATEWAY_VERBS: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class EventMapping:
-    """What one (eventSource, eventName) needs. ``actions`` is empty when unmapped or permissionless.
+    """What one (eventSource, eventName) needs; no ``actions`` when unmapped or permissionless.
 
     ``method`` says how the answer was found, so reviewers know how far to trust it:
     ``table`` | ``rule`` | ``catalog`` | ``permissionless`` | ``unmapped``.
