@@ -79,8 +79,10 @@ def to_json(value: Any) -> Any:
     if isinstance(value, Unknown):
         return value.to_json()
     if isinstance(value, dict):
-        return {str(k) if not isinstance(k, Unknown) else f"${{{k.text}}}": to_json(v)
-                for k, v in value.items()}
+        return {
+            str(k) if not isinstance(k, Unknown) else f"${{{k.text}}}": to_json(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [to_json(v) for v in value]
     return value

@@ -1,0 +1,64 @@
+"""Reading files exactly as written: BOM remembered, line endings kept, offsets in code points."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from iamlint.model import Location
+from iamlint.terraform.errors import InputError
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class SourceFile:
+    path: Path  # absolute
+    display: str  # as shown to users: relative to the scan root when inside it
+    text: str
+    bom: bool = False
+    _line_starts: list[int] = field(default_factory=list)
+
+    def location(self, start: int, end: int) -> Location:
+        line, column = self.line_column(start)
+        end_line, end_column = self.line_column(end)
+        return Location(self.display, start, end, line, column, end_line, end_column)
+
+    def line_column(self, offset: int) -> tuple[int, int]:
+        if not self._line_starts:
+            starts = [0]
+            find = self.text.find
+            pos = find("\n")
+            while pos >= 0:
+                starts.append(pos + 1)
+                pos = find("\n", pos + 1)
+            self._line_starts = starts
+        index = bisect.bisect_right(self._line_starts, offset) - 1
+        return index + 1, offset - self._line_starts[index] + 1
+
+    def snippet(self, start: int, end: int) -> str:
+        return self.text[start:end]
+
+
+def read_text(path: Path, display: str) -> SourceFile:
+    """Read a text file; a binary, undecodable or unreadable file is an `InputError`."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(display, 1, 1, f"file is {size} bytes; iamlint reads files up to "
+                             f"{MAX_FILE_BYTES} bytes")  # fmt: skip
+        raw = path.read_bytes()
+    except OSError as err:
+        raise InputError(display, 1, 1, f"cannot read file: {err.strerror or err}") from None
+    if b"\x00" in raw[:8192]:
+        raise InputError(display, 1, 1, "binary file: expected UTF-8 text")
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    try:
+        # newline="" semantics: decoding bytes directly keeps CRLF as two characters.
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        raise InputError(display, line, column, "file is not valid UTF-8 text") from None
+    return SourceFile(path=path, display=display, text=text, bom=bom)

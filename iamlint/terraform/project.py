@@ -1,0 +1,679 @@
+"""A Terraform codebase as iamlint sees it: every policy, where it is, and what it is attached to.
+
+`load_project(paths)` reads the files once, instantiates each root module (and, through local
+`module` calls, each child module with its inputs), expands `count` / `for_each`, and produces
+one `PolicyRecord` per policy and one `PrincipalRecord` per role, user and group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from iamlint.model import Location, Unknown
+from iamlint.terraform import sources
+from iamlint.terraform import syntax as s
+from iamlint.terraform.documents import Document, from_value
+from iamlint.terraform.errors import InputError
+from iamlint.terraform.evaluate import Evaluator, ModuleInstance, RefStr, Scope
+from iamlint.terraform.files import SourceFile, read_text
+from iamlint.terraform.loader import discover, display_path, load_files
+from iamlint.terraform.module import Declared, ModuleSource
+from iamlint.terraform.policy_document import build_policy_document
+from iamlint.terraform.values import LDict, LList, LStr, PolicyDocumentValue, Reference, plain
+
+MAX_MODULE_DEPTH = 16
+
+
+@dataclass(slots=True)
+class PolicyRecord:
+    address: str
+    kind: str
+    resource_type: str
+    attribute: str
+    location: Location
+    document: Any
+    spans: dict[str, Location] = field(default_factory=dict)
+    unknowns: list[Unknown] = field(default_factory=list)
+    attached_to: list[Any] = field(default_factory=list)
+    instance_key: Any = None
+    module: str = ""
+    origins: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PrincipalRecord:
+    address: str
+    type: str  # role | user | group
+    location: Location
+    name: Any = None
+    path: str = "/"
+    arn: Any = None
+    identity_policies: list[str] = field(default_factory=list)
+    managed_policies: list[str] = field(default_factory=list)  # ARNs not defined in this code
+    trust_policy: str | None = None
+    permissions_boundary: Any = None  # a record address, an ARN, or Unknown
+    groups: list[str] = field(default_factory=list)
+    unresolved: list[Unknown] = field(default_factory=list)
+    instance_key: Any = None
+    module: str = ""
+
+
+@dataclass(slots=True)
+class ModuleNote:
+    address: str
+    source: str
+    location: Location
+    reason: str
+
+
+@dataclass(slots=True)
+class Project:
+    records: list[PolicyRecord] = field(default_factory=list)
+    principals: list[PrincipalRecord] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    modules_not_followed: list[ModuleNote] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    lines: int = 0
+
+
+@dataclass(slots=True)
+class _Instance:
+    """One instance of a resource: its address, its scope, and the declaring block."""
+
+    address: str
+    local_address: str
+    declared: Declared
+    scope: Scope
+    key: Any
+    module: ModuleInstance
+
+
+class Loader:
+    def __init__(self, paths: list[Path], var_files: list[Path], cwd: Path) -> None:
+        self.cwd = cwd
+        self.paths = [p.resolve() for p in paths]
+        self.root = _scan_root(self.paths, cwd)
+        self.var_files = var_files
+        self.project = Project()
+        self.sources: dict[Path, ModuleSource] = {}
+        self.instances: list[ModuleInstance] = []
+        self.resource_instances: dict[str, list[_Instance]] = {}
+        self._documents: dict[tuple[int, str, str], PolicyDocumentValue] = {}
+        self._used_documents: set[str] = set()
+        self._errors_seen: set[str] = set()
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def load(self) -> Project:
+        files = discover(self.paths)
+        parsed = load_files(files, self.cwd)
+        for path in files:
+            result = parsed[path]
+            folder = path.parent
+            source = self.sources.setdefault(folder, ModuleSource(folder))
+            if isinstance(result, InputError):
+                self.error(result)
+                continue
+            source.add_file(*result)
+            self.project.files.append(result[0].display)
+            self.project.lines += result[0].text.count("\n") + 1
+        called = self._called_directories()
+        tfvars = self._tfvars()
+        for folder in sorted(self.sources):
+            if folder in called or not self.sources[folder].files:
+                continue
+            root_vars = {**self._tfvars_in(folder), **tfvars}
+            instance = ModuleInstance(self, self.sources[folder], "", {}, root_vars, folder)
+            self._instantiate(instance, depth=0, chain=(folder,))
+        for instance in self.instances:
+            self._collect_resources(instance)
+        for instance in self.instances:
+            self._collect_records(instance)
+        self._collect_unused_documents()
+        self._build_graph()
+        self.project.records.sort(key=lambda r: (r.location.file, r.location.start, r.address))
+        self.project.principals.sort(key=lambda p: (p.location.file, p.location.start, p.address))
+        return self.project
+
+    def error(self, err: InputError) -> None:
+        key = str(err)
+        if key not in self._errors_seen:
+            self._errors_seen.add(key)
+            self.project.errors.append(err)
+
+    def _called_directories(self) -> set[Path]:
+        called: set[Path] = set()
+        for folder, source in self.sources.items():
+            for declared in source.module_calls.values():
+                target = _local_source(declared, folder)
+                if target is not None and target.resolve() != folder:
+                    called.add(target.resolve())
+        return called
+
+    def _tfvars(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for path in self.var_files:
+            values.update(self._read_tfvars(path.resolve()))
+        return values
+
+    def _tfvars_in(self, folder: Path) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        candidates = [folder / "terraform.tfvars", *sorted(folder.glob("*.auto.tfvars"))]
+        for path in candidates:
+            if path.is_file():
+                values.update(self._read_tfvars(path))
+        return values
+
+    def _read_tfvars(self, path: Path) -> dict[str, Any]:
+        from iamlint.terraform.loader import parse_text
+
+        display = display_path(path, self.cwd)
+        try:
+            file = read_text(path, display)
+            body = parse_text(file)
+        except InputError as err:
+            self.error(err)
+            return {}
+        source = ModuleSource(path.parent)
+        instance = ModuleInstance(self, source, "", {}, {}, path.parent)
+        scope = Scope(instance, file)
+        return {name: Evaluator(scope).eval(attr.value) for name, attr in body.attributes.items()}
+
+    def source_for(self, folder: Path) -> ModuleSource | None:
+        folder = folder.resolve()
+        if folder in self.sources:
+            return self.sources[folder]
+        if not folder.is_dir():
+            return None
+        source = ModuleSource(folder)
+        files = discover([folder])
+        files = [f for f in files if f.parent == folder]
+        for path, result in load_files(files, self.cwd).items():
+            if isinstance(result, InputError):
+                self.error(result)
+            else:
+                source.add_file(*result)
+                self.project.files.append(result[0].display)
+                self.project.lines += result[0].text.count("\n") + 1
+        self.sources[folder] = source
+        return source
+
+    # --- module instances --------------------------------------------------------------------
+
+    def _instantiate(self, instance: ModuleInstance, depth: int, chain: tuple[Path, ...]) -> None:
+        self.instances.append(instance)
+        for name, declared in sorted(instance.source.module_calls.items()):
+            self._follow_call(instance, name, declared, depth, chain)
+
+    def _follow_call(self, parent: ModuleInstance, name: str, declared: Declared, depth: int,
+                     chain: tuple[Path, ...]) -> None:  # fmt: skip
+        address = parent.address(f"module.{name}")
+        source_attr = declared.block.body.attributes.get("source")
+        where = declared.file.location(*declared.block.span)
+        raw_source = ""
+        if source_attr is not None and isinstance(source_attr.value, s.Literal):
+            raw_source = str(source_attr.value.value)
+        target = _local_source(declared, parent.source.directory)
+        if target is None:
+            reason = (
+                "remote module: not followed" if raw_source else "module source is not a literal"
+            )
+            self.project.modules_not_followed.append(ModuleNote(address, raw_source, where, reason))
+            return
+        target = target.resolve()
+        if not _inside(target, self.root):
+            self.project.modules_not_followed.append(
+                ModuleNote(address, raw_source, where, "local module outside the scanned root")
+            )
+            return
+        if target in chain or depth >= MAX_MODULE_DEPTH:
+            self.project.modules_not_followed.append(
+                ModuleNote(address, raw_source, where, "module calls itself")
+            )
+            return
+        child_source = self.source_for(target)
+        if child_source is None or not child_source.files:
+            self.project.modules_not_followed.append(
+                ModuleNote(address, raw_source, where, "module folder has no Terraform files")
+            )
+            return
+        base_scope = Scope(parent, declared.file)
+        for key, scope in self._expand(declared, base_scope):
+            suffix = _key_suffix(key)
+            inputs = {
+                attr_name: Evaluator(scope).eval(attr.value)
+                for attr_name, attr in declared.block.body.attributes.items()
+                if attr_name
+                not in (
+                    "source",
+                    "version",
+                    "count",
+                    "for_each",
+                    "providers",
+                    "depends_on",
+                )  # fmt: skip
+            }
+            child = ModuleInstance(
+                self, child_source, f"{address}{suffix}", inputs, {}, parent.root
+            )
+            parent.children.setdefault(name, []).append(child)
+            child.call_key = key  # type: ignore[attr-defined]
+            self._instantiate(child, depth + 1, (*chain, target))
+
+    def _expand(self, declared: Declared, scope: Scope) -> list[tuple[Any, Scope]]:
+        """The instances `count` or `for_each` makes; an unknown collection makes one, keyed unknown."""
+        attrs = declared.block.body.attributes
+        if "for_each" in attrs:
+            value = Evaluator(scope).eval(attrs["for_each"].value)
+            if isinstance(value, dict):
+                return [(str(k), _with(scope, each=(str(k), v))) for k, v in value.items()]
+            if isinstance(value, list) and not any(isinstance(v, Unknown) for v in value):
+                keys = sorted({str(v) for v in value if isinstance(v, str)})
+                return [(k, _with(scope, each=(k, k))) for k in keys]
+            unknown = value if isinstance(value, Unknown) else Unknown(
+                "for_each", declared.file.location(*attrs["for_each"].value.span),
+                "for_each collection known only to Terraform")  # fmt: skip
+            return [(unknown, _with(scope, each=(unknown, unknown)))]
+        if "count" in attrs:
+            value = Evaluator(scope).eval(attrs["count"].value)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return [(i, _with(scope, count=i)) for i in range(max(value, 0))]
+            if isinstance(value, bool):
+                return [(0, _with(scope, count=0))] if value else []
+            unknown = value if isinstance(value, Unknown) else Unknown(
+                "count", declared.file.location(*attrs["count"].value.span),
+                "count known only to Terraform")  # fmt: skip
+            return [(unknown, _with(scope, count=unknown))]
+        return [(None, scope)]
+
+    # --- references the evaluator cannot answer alone ----------------------------------------
+
+    def read_referenced_file(self, instance: ModuleInstance, raw: str, where: Location) -> Any:
+        path = Path(raw)
+        if not path.is_absolute():
+            path = instance.root / path
+        path = path.resolve()
+        if not _inside(path, self.root):
+            self.error(InputError(where.file, where.line, where.column,
+                                  f"file {raw!r} is outside the scanned folder "
+                                  f"{display_path(self.root, self.cwd) or '.'}: not read"))  # fmt: skip
+            return Unknown(raw, where, "file outside the scanned folder: not read")
+        try:
+            file = read_text(path, display_path(path, self.cwd))
+        except InputError as err:
+            self.error(InputError(where.file, where.line, where.column,
+                                  f"{err.message} ({err.file})"))  # fmt: skip
+            return Unknown(raw, where, f"file could not be read: {err.message}")
+        return file, file.text
+
+    def data_reference(self, evaluator: Evaluator, expr: s.Expr, steps: list[Any]) -> Any:
+        data_type, name = steps[0][1], steps[1][1]
+        rest = steps[2:]
+        instance = evaluator.scope.instance
+        local_address = f"{data_type}.{name}"
+        declared = instance.source.data.get(local_address)
+        if declared is None:
+            return evaluator.unknown(expr, "refers to a data source this module does not declare")
+        key: Any = None
+        if rest and rest[0][0] == "index":
+            key = evaluator._step_key(rest[0])
+            rest = rest[1:]
+        address = instance.address(f"data.{local_address}")
+        if data_type != "aws_iam_policy_document":
+            return Reference(evaluator.text(expr), evaluator.loc(expr),
+                             "read from the cloud at plan time", None, address,
+                             rest[0][1] if rest else "")  # fmt: skip
+        attribute = rest[0][1] if rest and rest[0][0] == "attr" else ""
+        if attribute not in ("json", "minified_json"):
+            return evaluator.unknown(expr, f"attribute {attribute or '?'} of a policy document")
+        return self.policy_document(instance, declared, local_address, key, evaluator.loc(expr))
+
+    def policy_document(self, instance: ModuleInstance, declared: Declared, local_address: str,
+                        key: Any, where: Location) -> Any:  # fmt: skip
+        address = instance.address(f"data.{local_address}") + _key_suffix(key)
+        cache_key = (id(instance), local_address, repr(key))
+        if cache_key in self._documents:
+            return self._documents[cache_key]
+        expansions = self._expand(declared, Scope(instance, declared.file))
+        scope = None
+        for exp_key, exp_scope in expansions:
+            if key is None or (not isinstance(key, Unknown) and str(exp_key) == str(key)):
+                scope = exp_scope
+                break
+        if scope is None:
+            if any(isinstance(k, Unknown) for k, _ in expansions):
+                scope = expansions[0][1]
+            else:
+                return Unknown(address, where, "no such instance of the policy document")
+        self._documents[cache_key] = PolicyDocumentValue(address, Unknown(address, where,
+                                                         "policy document refers to itself"))  # fmt: skip
+        value = build_policy_document(self, declared, scope, address)
+        self._documents[cache_key] = value
+        self._used_documents.add(address)
+        return value
+
+    def module_output(self, evaluator: Evaluator, expr: s.Expr, steps: list[Any]) -> Any:
+        instance = evaluator.scope.instance
+        name = steps[0][1]
+        rest = steps[1:]
+        children = instance.children.get(name)
+        if not children:
+            return evaluator.unknown(expr, "output of a module iamlint did not follow")
+        child = children[0]
+        if rest and rest[0][0] == "index":
+            key = evaluator._step_key(rest[0])
+            rest = rest[1:]
+            match = [c for c in children if str(getattr(c, "call_key", None)) == str(key)]
+            if not match:
+                return evaluator.unknown(expr, "module instance key known only to Terraform")
+            child = match[0]
+        elif len(children) > 1:
+            return evaluator.unknown(expr, "output of a module with several instances")
+        if not rest or rest[0][0] != "attr":
+            return evaluator.unknown(expr, "whole module object is not evaluated")
+        output = child.source.outputs.get(rest[0][1])
+        if output is None:
+            return evaluator.unknown(expr, f"module has no output {rest[0][1]!r}")
+        key_name = f"output.{rest[0][1]}"
+        if key_name in child._in_progress:
+            return evaluator.unknown(expr, "module output refers to itself")
+        child._in_progress.add(key_name)
+        try:
+            value = Evaluator(Scope(child, output.file)).eval(output.attribute.value)
+        finally:
+            child._in_progress.discard(key_name)
+        return evaluator._apply_steps(expr, value, rest[1:])
+
+    def resource_reference(self, evaluator: Evaluator, expr: s.Expr, root: str,
+                           steps: list[Any]) -> Any:  # fmt: skip
+        instance = evaluator.scope.instance
+        local_address = f"{root}.{steps[0][1]}"
+        rest = steps[1:]
+        key: Any = None
+        if rest and rest[0][0] == "index":
+            key = evaluator._step_key(rest[0])
+            rest = rest[1:]
+        address = instance.address(local_address) + _key_suffix(key)
+        attribute = rest[0][1] if rest and rest[0][0] == "attr" else ""
+        target = self._resource_instance(instance, local_address, key)
+        text, where = evaluator.text(expr), evaluator.loc(expr)
+        if target is None or not attribute:
+            return Reference(" ".join(text.split()), where, "known only after apply", None,
+                             address, attribute)  # fmt: skip
+        value = resource_attribute(target, attribute)
+        if isinstance(value, str) and not isinstance(value, Unknown):
+            return RefStr(str(value), where, target.address)
+        if isinstance(value, Unknown):
+            return Reference(" ".join(text.split()), where, value.reason or "known only after apply",
+                             value.parts, target.address, attribute)  # fmt: skip
+        if value is None:
+            return Reference(" ".join(text.split()), where, "known only after apply", None,
+                             target.address, attribute)  # fmt: skip
+        return evaluator._apply_steps(expr, value, rest[1:])
+
+    def _resource_instance(self, instance: ModuleInstance, local_address: str,
+                           key: Any) -> _Instance | None:  # fmt: skip
+        address = instance.address(local_address)
+        candidates = self.resource_instances.get(address)
+        if candidates is None:
+            declared = instance.source.resources.get(local_address)
+            if declared is None:
+                return None
+            candidates = self._resource_instances_of(instance, local_address, declared)
+        if key is None:
+            return candidates[0] if len(candidates) == 1 else None
+        for candidate in candidates:
+            if not isinstance(candidate.key, Unknown) and str(candidate.key) == str(key):
+                return candidate
+        if len(candidates) == 1 and isinstance(candidates[0].key, Unknown):
+            return candidates[0]
+        return None
+
+    # --- records -----------------------------------------------------------------------------
+
+    def _resource_instances_of(self, instance: ModuleInstance, local_address: str,
+                               declared: Declared) -> list[_Instance]:  # fmt: skip
+        address = instance.address(local_address)
+        if address in self.resource_instances:
+            return self.resource_instances[address]
+        self.resource_instances[address] = []  # guards self-reference during expansion
+        out = []
+        for key, scope in self._expand(declared, Scope(instance, declared.file)):
+            full = address + _key_suffix(key)
+            out.append(_Instance(full, local_address, declared, _with(scope, self_address=full),
+                                 key, instance))  # fmt: skip
+        self.resource_instances[address] = out
+        return out
+
+    def _collect_resources(self, instance: ModuleInstance) -> None:
+        for local_address, declared in sorted(instance.source.resources.items()):
+            self._resource_instances_of(instance, local_address, declared)
+
+    def _collect_records(self, instance: ModuleInstance) -> None:
+        for local_address, declared in sorted(instance.source.resources.items()):
+            resource_type = local_address.split(".", 1)[0]
+            specs = sources.POLICY_ATTRIBUTES.get(resource_type, ())
+            is_lambda = resource_type == sources.LAMBDA_PERMISSION
+            if not specs and not is_lambda:
+                continue
+            for item in self.resource_instances[instance.address(local_address)]:
+                if is_lambda:
+                    self._lambda_permission(item)
+                for spec in specs:
+                    self._policy_attribute(item, spec, resource_type)
+
+    def _policy_attribute(self, item: _Instance, spec: sources.PolicyAttribute,
+                          resource_type: str) -> None:  # fmt: skip
+        body = item.declared.block.body
+        holders: list[tuple[s.Body, str]] = []
+        if spec.block:
+            blocks = body.blocks_of(spec.block)
+            holders = [
+                (b.body, f"{spec.block}[{i}].{spec.attribute}") for i, b in enumerate(blocks)
+            ]
+            if len(blocks) == 1:
+                holders = [(blocks[0].body, f"{spec.block}.{spec.attribute}")]
+        else:
+            holders = [(body, spec.attribute)]
+        for holder, attribute_name in holders:
+            attr = holder.attributes.get(spec.attribute)
+            if attr is None:
+                continue
+            file = item.declared.file
+            where = file.location(*attr.value.span)
+            value = Evaluator(item.scope).eval(attr.value)
+            document = self._document_from(value, where)
+            kind = spec.kind
+            if resource_type == "aws_organizations_policy":
+                kind = self._organizations_kind(item)
+                if kind is None:
+                    continue
+            attached: list[Any] = []
+            if spec.target:
+                target_attr = body.attributes.get(spec.target)
+                if target_attr is not None:
+                    attached.append(_target_of(Evaluator(item.scope).eval(target_attr.value)))
+            elif kind in (sources.RESOURCE, sources.TRUST):
+                attached.append(item.address)
+            elif spec.block:
+                attached.append(item.address)
+            address = item.address
+            if spec.block:
+                suffix = attribute_name.split(".")[0]
+                address = f"{item.address}.{suffix}"
+            self.project.records.append(
+                PolicyRecord(
+                    address=address,
+                    kind=kind,
+                    resource_type=resource_type,
+                    attribute=attribute_name,
+                    location=where,
+                    document=document.document,
+                    spans=document.spans,
+                    unknowns=document.unknowns,
+                    attached_to=attached,
+                    instance_key=item.key,
+                    module=item.module.prefix,
+                    origins=document.origins,
+                )
+            )
+
+    def _organizations_kind(self, item: _Instance) -> str | None:
+        type_attr = item.declared.block.body.attributes.get("type")
+        if type_attr is None:
+            return sources.SCP
+        value = Evaluator(item.scope).eval(type_attr.value)
+        if value == "SERVICE_CONTROL_POLICY":
+            return sources.SCP
+        if value == "RESOURCE_CONTROL_POLICY":
+            return sources.RCP
+        if isinstance(value, Unknown):
+            return sources.SCP
+        return None  # tag, backup and AI opt-out policies are not IAM policies
+
+    def _document_from(self, value: Any, where: Location) -> Document:
+        document = from_value(value, where)
+        for loc, message in document.problems:
+            at = loc or where
+            self.error(InputError(at.file, at.line, at.column, message))
+        return document
+
+    def _lambda_permission(self, item: _Instance) -> None:
+        from iamlint.terraform.lambda_permission import lambda_permission_document
+
+        document, where = lambda_permission_document(item)
+        target_attr = item.declared.block.body.attributes.get("function_name")
+        attached = []
+        if target_attr is not None:
+            attached.append(_target_of(Evaluator(item.scope).eval(target_attr.value)))
+        self.project.records.append(
+            PolicyRecord(
+                address=item.address,
+                kind=sources.RESOURCE,
+                resource_type=sources.LAMBDA_PERMISSION,
+                attribute="(statement)",
+                location=where,
+                document=document.document,
+                spans=document.spans,
+                unknowns=document.unknowns,
+                attached_to=attached,
+                instance_key=item.key,
+                module=item.module.prefix,
+            )
+        )
+
+    def _collect_unused_documents(self) -> None:
+        for instance in self.instances:
+            for local_address, declared in sorted(instance.source.data.items()):
+                if not local_address.startswith("aws_iam_policy_document."):
+                    continue
+                for key, _scope in self._expand(declared, Scope(instance, declared.file)):
+                    address = instance.address(f"data.{local_address}") + _key_suffix(key)
+                    if address in self._used_documents:
+                        continue
+                    where = declared.file.location(*declared.block.span)
+                    value = self.policy_document(instance, declared, local_address, key, where)
+                    if not isinstance(value, PolicyDocumentValue):
+                        continue
+                    self.project.records.append(
+                        PolicyRecord(
+                            address,
+                            sources.DOCUMENT,
+                            "aws_iam_policy_document",
+                            "json",
+                            value.location or where,
+                            value.document,
+                            dict(value.spans),
+                            list(value.unknowns),
+                            [],
+                            key,
+                            instance.prefix,
+                            list(value.origins),
+                        )  # fmt: skip
+                    )
+
+    def _build_graph(self) -> None:
+        from iamlint.terraform.graph import build_graph
+
+        build_graph(self)
+
+
+def resource_attribute(target: _Instance, attribute: str) -> Any:
+    """What iamlint can know of a resource's attribute without the cloud."""
+    from iamlint.terraform.graph import derived_attribute
+
+    body = target.declared.block.body
+    attr = body.attributes.get(attribute)
+    if attr is not None:
+        return Evaluator(target.scope).eval(attr.value)
+    return derived_attribute(target, attribute)
+
+
+def _target_of(value: Any) -> Any:
+    if isinstance(value, Reference):
+        return value.address
+    if isinstance(value, RefStr):
+        return value.address
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, list):
+        return [_target_of(v) for v in value]
+    return plain(value)
+
+
+def _with(scope: Scope, **changes: Any) -> Scope:
+    from dataclasses import replace
+
+    return replace(scope, **changes)
+
+
+def _key_suffix(key: Any) -> str:
+    if key is None or isinstance(key, Unknown):
+        return ""
+    if isinstance(key, int):
+        return f"[{key}]"
+    return '["' + str(key).replace("\\", "\\\\").replace('"', '\\"') + '"]'
+
+
+def _local_source(declared: Declared, folder: Path) -> Path | None:
+    attr = declared.block.body.attributes.get("source")
+    if attr is None or not isinstance(attr.value, s.Literal):
+        return None
+    raw = str(attr.value.value)
+    if not (raw.startswith("./") or raw.startswith("../")):
+        return None
+    raw = raw.split("//", 1)[0] if "//" in raw[3:] else raw
+    return folder / raw
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def _scan_root(paths: list[Path], cwd: Path) -> Path:
+    """The folder `file()` and local modules must stay inside: the enclosing git checkout, or
+    the scanned folder (the working directory for single files)."""
+    first = paths[0] if paths else cwd
+    start = first if first.is_dir() else first.parent
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    if not first.is_dir():
+        return cwd.resolve() if _inside(first, cwd.resolve()) else start
+    return start
+
+
+def load_project(paths: list[Path], var_files: list[Path] | None = None,
+                 cwd: Path | None = None) -> Project:  # fmt: skip
+    """Read the Terraform under ``paths``; input errors are collected, never raised."""
+    return Loader(paths, var_files or [], (cwd or Path.cwd()).resolve()).load()
+
+
+__all__ = ["LDict", "LList", "LStr", "PolicyRecord", "PrincipalRecord", "Project",
+           "SourceFile", "load_project"]  # fmt: skip
