@@ -64,7 +64,7 @@ def project_json(project: Project) -> dict[str, Any]:
                 "source": m.source,
                 "reason": m.reason,
                 "location": m.location.to_json(),
-            }  # fmt: skip
+            }
             for m in project.modules_not_followed
         ],
         "errors": [e.to_json() for e in project.errors],
@@ -149,8 +149,10 @@ def render_text(project: Project) -> str:
         out.append("")
     for note in project.modules_not_followed:
         out.append(f"{note.location}  {note.address}: {note.reason} ({note.source})")
-    summary = (f"{len(project.records)} policies, {len(project.principals)} principals in "
-               f"{len(project.files)} files ({project.lines} lines)")  # fmt: skip
+    summary = (
+        f"{len(project.records)} policies, {len(project.principals)} principals in "
+        f"{len(project.files)} files ({project.lines} lines)"
+    )
     if project.errors:
         summary += f"; {len(project.errors)} input errors"
     out.append(summary)

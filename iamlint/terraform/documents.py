@@ -204,8 +204,13 @@ def from_value(value: Any, where: Location, exact_text: bool = False) -> Documen
     heredoc without escapes), so JSON values inside get exact spans too.
     """
     if isinstance(value, PolicyDocumentValue):
-        return Document(value.document, dict(value.spans), list(value.unknowns), [],
-                        [value.address, *value.origins])  # fmt: skip
+        return Document(
+            value.document,
+            dict(value.spans),
+            list(value.unknowns),
+            [],
+            [value.address, *value.origins],
+        )
     if isinstance(value, Encoded):
         return normalize(value.data, value.loc or where)
     if isinstance(value, Unknown):
@@ -222,8 +227,9 @@ def from_value(value: Any, where: Location, exact_text: bool = False) -> Documen
                 data = jsonspan.loads(str(value))
         except jsonspan.JsonSyntaxError as err:
             where_err = _offset_location(value, loc, err.offset)
-            return Document(Unknown("<policy>", loc, "invalid JSON"), {}, [],
-                            [(where_err, err.message)])  # fmt: skip
+            return Document(
+                Unknown("<policy>", loc, "invalid JSON"), {}, [], [(where_err, err.message)]
+            )
         if isinstance(data, LDict) and data.loc is None:
             data.loc = loc
         doc = normalize(data, loc)
@@ -231,8 +237,12 @@ def from_value(value: Any, where: Location, exact_text: bool = False) -> Documen
         return doc
     if isinstance(value, dict):
         return normalize(value, where)
-    return Document(Unknown("<policy>", where, "not a policy document"), {}, [],
-                    [(where, "expected a policy document (JSON object or jsonencode())")])  # fmt: skip
+    return Document(
+        Unknown("<policy>", where, "not a policy document"),
+        {},
+        [],
+        [(where, "expected a policy document (JSON object or jsonencode())")],
+    )
 
 
 def _file_of(value: Any) -> Any:
@@ -249,9 +259,15 @@ def _offset_location(value: Any, loc: Location, offset: int) -> Location:
         return file.location(loc.start + offset, loc.start + offset)
     text = str(value)
     line_in_text = text.count("\n", 0, offset)
-    return Location(loc.file, loc.start, loc.end, loc.line + line_in_text, loc.column if
-                    line_in_text == 0 else offset - text.rfind("\n", 0, offset),
-                    loc.end_line, loc.end_column)  # fmt: skip
+    return Location(
+        loc.file,
+        loc.start,
+        loc.end,
+        loc.line + line_in_text,
+        loc.column if line_in_text == 0 else offset - text.rfind("\n", 0, offset),
+        loc.end_line,
+        loc.end_column,
+    )
 
 
 _PLACEHOLDER = re.compile(r"__iamlint_unknown_[0-9a-f]{8}_(\d+)__")
@@ -281,8 +297,12 @@ def _from_partial_json(value: Unknown, where: Location) -> Document:
     try:
         data = jsonspan.loads(text)
     except jsonspan.JsonSyntaxError as err:
-        return Document(Unknown(value.text, value.location, "invalid JSON"), {}, [],
-                        [(value.location or where, err.message)])  # fmt: skip
+        return Document(
+            Unknown(value.text, value.location, "invalid JSON"),
+            {},
+            [],
+            [(value.location or where, err.message)],
+        )
     restored = _restore(data, value)
     doc = normalize(restored, value.location or where)
     doc.spans[""] = value.location or where

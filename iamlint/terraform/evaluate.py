@@ -25,7 +25,6 @@ from iamlint.terraform.values import (
     LDict,
     LList,
     LStr,
-    PolicyDocumentValue,
     Reference,
     contains_unknown,
 )
@@ -98,8 +97,11 @@ class ModuleInstance:
             if default is not None:
                 value = self.evaluate(default.value, Scope(self, declared.file))  # type: ignore[union-attr]
             else:
-                why = ("variable has no default and no value was given"
-                       if declared else "variable is not declared in this module")  # fmt: skip
+                why = (
+                    "variable has no default and no value was given"
+                    if declared
+                    else "variable is not declared in this module"
+                )
                 value = Unknown(f"var.{name}", where, why)
         self._vars[name] = value
         return value
@@ -479,9 +481,12 @@ def render_template_file(file: SourceFile, variables: dict[str, Any], scope: Sco
 
     converter = Converter(file.text, file.display)
     parts = converter._template_parts(file.text, 0)
-    template = Template((0, len(file.text)), parts, heredoc=True,
-                        has_directive=any(isinstance(p, s.Call) and p.name == "<directive>"
-                                          for p in parts))  # fmt: skip
+    template = Template(
+        (0, len(file.text)),
+        parts,
+        heredoc=True,
+        has_directive=any(isinstance(p, s.Call) and p.name == "<directive>" for p in parts),
+    )
     if len(parts) == 1 and isinstance(parts[0], str):
         template = Literal((0, len(file.text)), parts[0])  # type: ignore[assignment]
     inner = Scope(scope.instance, file, names={k: v for k, v in variables.items()})
@@ -504,5 +509,13 @@ def json_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-__all__ = ["Declared", "Evaluator", "ModuleInstance", "RefStr", "Reference", "Scope",
-           "jsonencode", "render_template_file"]  # fmt: skip
+__all__ = [
+    "Declared",
+    "Evaluator",
+    "ModuleInstance",
+    "RefStr",
+    "Reference",
+    "Scope",
+    "jsonencode",
+    "render_template_file",
+]

@@ -46,8 +46,12 @@ def read_text(path: Path, display: str) -> SourceFile:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise InputError(display, 1, 1, f"file is {size} bytes; iamlint reads files up to "
-                             f"{MAX_FILE_BYTES} bytes")  # fmt: skip
+            raise InputError(
+                display,
+                1,
+                1,
+                f"file is {size} bytes; iamlint reads files up to {MAX_FILE_BYTES} bytes",
+            )
         raw = path.read_bytes()
     except OSError as err:
         raise InputError(display, 1, 1, f"cannot read file: {err.strerror or err}") from None

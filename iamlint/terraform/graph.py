@@ -41,7 +41,7 @@ _ARN_TEMPLATES: dict[str, tuple[str, tuple[str | None, ...]]] = {
     "aws_secretsmanager_secret": (
         "name",
         ("arn:aws:secretsmanager:", None, ":", None, ":secret:{}-", None),
-    ),  # fmt: skip
+    ),
     "aws_kinesis_stream": ("name", ("arn:aws:kinesis:", None, ":", None, ":stream/{}")),
     "aws_ssm_parameter": ("name", ("arn:aws:ssm:", None, ":", None, ":parameter{}")),
 }
@@ -86,8 +86,9 @@ def derived_attribute(target: _Instance, attribute: str) -> Any:
         filled = tuple(p.replace("{}", str(name)) if p else p for p in pieces)
         if all(p is not None for p in filled):
             return "".join(filled)  # type: ignore[arg-type]
-        return Unknown(target.address + ".arn", where, "ARN includes the account and region",
-                       filled)  # fmt: skip
+        return Unknown(
+            target.address + ".arn", where, "ARN includes the account and region", filled
+        )
     return None
 
 
@@ -132,10 +133,15 @@ def build_graph(loader: Loader) -> None:
                 evaluated = Evaluator(item.scope).eval(path_value.value)
                 path = str(evaluated) if isinstance(evaluated, str) else "/"
             principal = PrincipalRecord(
-                address=item.address, type=kind, location=where, name=_plain(name), path=path,
-                arn=_plain(derived_attribute(item, "arn")), instance_key=item.key,
+                address=item.address,
+                type=kind,
+                location=where,
+                name=_plain(name),
+                path=path,
+                arn=_plain(derived_attribute(item, "arn")),
+                instance_key=item.key,
                 module=item.module.prefix,
-            )  # fmt: skip
+            )
             principals[item.address] = principal
             if isinstance(name, str) and not isinstance(name, Unknown):
                 by_name.setdefault((kind, str(name)), []).append(principal)
@@ -156,8 +162,11 @@ def build_graph(loader: Loader) -> None:
                 principal.trust_policy = record.address
             else:
                 principal.identity_policies.append(record.address)
-        elif record.resource_type in ("aws_iam_role_policy", "aws_iam_user_policy",
-                                      "aws_iam_group_policy"):  # fmt: skip
+        elif record.resource_type in (
+            "aws_iam_role_policy",
+            "aws_iam_user_policy",
+            "aws_iam_group_policy",
+        ):
             kind = record.resource_type.split("_")[2]
             for target in record.attached_to:
                 for principal in _resolve(target, kind, principals, by_name):
@@ -200,8 +209,12 @@ def _ref(value: Any) -> Any:
     return str(value) if isinstance(value, str) else value
 
 
-def _resolve(target: Any, kind: str, principals: dict[str, PrincipalRecord],
-             by_name: dict[tuple[str, str], list[PrincipalRecord]]) -> list[PrincipalRecord]:  # fmt: skip
+def _resolve(
+    target: Any,
+    kind: str,
+    principals: dict[str, PrincipalRecord],
+    by_name: dict[tuple[str, str], list[PrincipalRecord]],
+) -> list[PrincipalRecord]:
     if isinstance(target, Unknown):
         return []
     if not isinstance(target, str):
@@ -280,8 +293,12 @@ def _scp_attachment(loader: Loader, item: _Instance) -> None:
                 record.attached_to.append(target)
 
 
-def _membership(item: _Instance, resource_type: str, principals: dict[str, PrincipalRecord],
-                by_name: dict[tuple[str, str], list[PrincipalRecord]]) -> None:  # fmt: skip
+def _membership(
+    item: _Instance,
+    resource_type: str,
+    principals: dict[str, PrincipalRecord],
+    by_name: dict[tuple[str, str], list[PrincipalRecord]],
+) -> None:
     attrs = item.declared.block.body.attributes
     evaluator = Evaluator(item.scope)
     if resource_type == "aws_iam_user_group_membership":

@@ -1,4 +1,4 @@
-"""Finding Terraform files and parsing each exactly once: cached by content, both cores when cold."""
+"""Finding Terraform files and parsing each once: cached by content, both cores when cold."""
 
 from __future__ import annotations
 

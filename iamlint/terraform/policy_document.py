@@ -25,12 +25,17 @@ if TYPE_CHECKING:
 # A statement during merging: its data (or an Unknown) and its spans relative to itself.
 Piece = tuple[Any, dict[str, Location]]
 
-_LISTS = {"actions": "Action", "not_actions": "NotAction", "resources": "Resource",
-          "not_resources": "NotResource"}  # fmt: skip
+_LISTS = {
+    "actions": "Action",
+    "not_actions": "NotAction",
+    "resources": "Resource",
+    "not_resources": "NotResource",
+}
 
 
-def build_policy_document(loader: Loader, declared: Declared, scope: Scope,
-                          address: str) -> PolicyDocumentValue:  # fmt: skip
+def build_policy_document(
+    loader: Loader, declared: Declared, scope: Scope, address: str
+) -> PolicyDocumentValue:
     body = declared.block.body
     file = declared.file
     where = file.location(*declared.block.span)
@@ -85,8 +90,9 @@ def build_policy_document(loader: Loader, declared: Declared, scope: Scope,
         at = loc or where
         loader.error(InputError(at.file, at.line, at.column, message))
     all_unknowns = _unique([*unknowns, *document.unknowns])
-    return PolicyDocumentValue(address, document.document, document.spans, all_unknowns,
-                               origins, where)  # fmt: skip
+    return PolicyDocumentValue(
+        address, document.document, document.spans, all_unknowns, origins, where
+    )
 
 
 def _as_items(value: Any) -> list[Any]:
@@ -97,8 +103,15 @@ def _as_items(value: Any) -> list[Any]:
     return [value]
 
 
-def _merge_in(merged: list[Piece], item: Any, where: Location, unknowns: list[Unknown],
-              origins: list[str], version: Any, doc_id: Any) -> tuple[Any, Any]:  # fmt: skip
+def _merge_in(
+    merged: list[Piece],
+    item: Any,
+    where: Location,
+    unknowns: list[Unknown],
+    origins: list[str],
+    version: Any,
+    doc_id: Any,
+) -> tuple[Any, Any]:
     document = from_value(item, location_of(item) or where)
     origins.extend(document.origins)
     unknowns.extend(document.unknowns)
@@ -114,8 +127,11 @@ def _merge_in(merged: list[Piece], item: Any, where: Location, unknowns: list[Un
     pieces: list[Piece] = []
     for index, statement in enumerate(doc.get("Statement", [])):
         prefix = f"/Statement/{index}"
-        rel = {p[len(prefix):]: loc for p, loc in document.spans.items()
-               if p == prefix or p.startswith(prefix + "/")}  # fmt: skip
+        rel = {
+            p[len(prefix) :]: loc
+            for p, loc in document.spans.items()
+            if p == prefix or p.startswith(prefix + "/")
+        }
         pieces.append((statement, rel))
     _merge_statements(merged, pieces)
     new_version = doc.get("Version")
@@ -141,8 +157,9 @@ def _merge_statements(merged: list[Piece], incoming: list[Piece]) -> None:
             merged.append((statement, spans))
 
 
-def _dynamic_statements(block: s.Block, scope: Scope, file: Any,
-                        unknowns: list[Unknown]) -> list[Piece]:  # fmt: skip
+def _dynamic_statements(
+    block: s.Block, scope: Scope, file: Any, unknowns: list[Unknown]
+) -> list[Piece]:
     evaluator = Evaluator(scope)
     iterator = "statement"
     if "iterator" in block.body.attributes:
@@ -173,8 +190,9 @@ def _dynamic_statements(block: s.Block, scope: Scope, file: Any,
     return pieces
 
 
-def _statement(block: s.Block, evaluator: Evaluator, file: Any,
-               block_span: s.Span | None = None) -> Piece:  # fmt: skip
+def _statement(
+    block: s.Block, evaluator: Evaluator, file: Any, block_span: s.Span | None = None
+) -> Piece:
     body = block.body
     spans: dict[str, Location] = {"": file.location(*(block_span or block.span))}
     out = LDict(loc=spans[""])
@@ -204,8 +222,9 @@ def _statement(block: s.Block, evaluator: Evaluator, file: Any,
     return out, spans
 
 
-def _principals(blocks: list[s.Block], evaluator: Evaluator, spans: dict[str, Location],
-                element: str) -> Any:  # fmt: skip
+def _principals(
+    blocks: list[s.Block], evaluator: Evaluator, spans: dict[str, Location], element: str
+) -> Any:
     if not blocks:
         return None
     merged = LDict()
@@ -237,8 +256,7 @@ def _only_star(value: Any) -> bool:
     return len(items) == 1 and items[0] == "*"
 
 
-def _conditions(blocks: list[s.Block], evaluator: Evaluator,
-                spans: dict[str, Location]) -> Any:  # fmt: skip
+def _conditions(blocks: list[s.Block], evaluator: Evaluator, spans: dict[str, Location]) -> Any:
     out = LDict()
     for block in blocks:
         attrs = block.body.attributes
@@ -255,10 +273,12 @@ def _conditions(blocks: list[s.Block], evaluator: Evaluator,
             by_key[var_key] = LList([*by_key[var_key], *items])
         else:
             by_key[var_key] = (
-                values if isinstance(values, list) or isinstance(values, Unknown) else LList(items)
+                values if isinstance(values, (list, Unknown)) else LList(items)
             )
-            spans.setdefault(f"/Condition/{test_key}/{var_key}",
-                             evaluator.file.location(*attrs["values"].value.span))  # fmt: skip
+            spans.setdefault(
+                f"/Condition/{test_key}/{var_key}",
+                evaluator.file.location(*attrs["values"].value.span),
+            )
     return out
 
 

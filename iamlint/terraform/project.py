@@ -190,7 +190,7 @@ class Loader:
         source = ModuleSource(folder)
         files = discover([folder])
         files = [f for f in files if f.parent == folder]
-        for path, result in load_files(files, self.cwd).items():
+        for _path, result in load_files(files, self.cwd).items():
             if isinstance(result, InputError):
                 self.error(result)
             else:
@@ -207,8 +207,14 @@ class Loader:
         for name, declared in sorted(instance.source.module_calls.items()):
             self._follow_call(instance, name, declared, depth, chain)
 
-    def _follow_call(self, parent: ModuleInstance, name: str, declared: Declared, depth: int,
-                     chain: tuple[Path, ...]) -> None:  # fmt: skip
+    def _follow_call(
+        self,
+        parent: ModuleInstance,
+        name: str,
+        declared: Declared,
+        depth: int,
+        chain: tuple[Path, ...],
+    ) -> None:
         address = parent.address(f"module.{name}")
         source_attr = declared.block.body.attributes.get("source")
         where = declared.file.location(*declared.block.span)
@@ -253,7 +259,7 @@ class Loader:
                     "for_each",
                     "providers",
                     "depends_on",
-                )  # fmt: skip
+                )
             }
             child = ModuleInstance(
                 self, child_source, f"{address}{suffix}", inputs, {}, parent.root
@@ -263,7 +269,7 @@ class Loader:
             self._instantiate(child, depth + 1, (*chain, target))
 
     def _expand(self, declared: Declared, scope: Scope) -> list[tuple[Any, Scope]]:
-        """The instances `count` or `for_each` makes; an unknown collection makes one, keyed unknown."""
+        """The instances `count` or `for_each` makes (one, keyed unknown, if unknown)."""
         attrs = declared.block.body.attributes
         if "for_each" in attrs:
             value = Evaluator(scope).eval(attrs["for_each"].value)
@@ -272,9 +278,15 @@ class Loader:
             if isinstance(value, list) and not any(isinstance(v, Unknown) for v in value):
                 keys = sorted({str(v) for v in value if isinstance(v, str)})
                 return [(k, _with(scope, each=(k, k))) for k in keys]
-            unknown = value if isinstance(value, Unknown) else Unknown(
-                "for_each", declared.file.location(*attrs["for_each"].value.span),
-                "for_each collection known only to Terraform")  # fmt: skip
+            unknown = (
+                value
+                if isinstance(value, Unknown)
+                else Unknown(
+                    "for_each",
+                    declared.file.location(*attrs["for_each"].value.span),
+                    "for_each collection known only to Terraform",
+                )
+            )
             return [(unknown, _with(scope, each=(unknown, unknown)))]
         if "count" in attrs:
             value = Evaluator(scope).eval(attrs["count"].value)
@@ -282,9 +294,15 @@ class Loader:
                 return [(i, _with(scope, count=i)) for i in range(max(value, 0))]
             if isinstance(value, bool):
                 return [(0, _with(scope, count=0))] if value else []
-            unknown = value if isinstance(value, Unknown) else Unknown(
-                "count", declared.file.location(*attrs["count"].value.span),
-                "count known only to Terraform")  # fmt: skip
+            unknown = (
+                value
+                if isinstance(value, Unknown)
+                else Unknown(
+                    "count",
+                    declared.file.location(*attrs["count"].value.span),
+                    "count known only to Terraform",
+                )
+            )
             return [(unknown, _with(scope, count=unknown))]
         return [(None, scope)]
 
@@ -296,15 +314,22 @@ class Loader:
             path = instance.root / path
         path = path.resolve()
         if not _inside(path, self.root):
-            self.error(InputError(where.file, where.line, where.column,
-                                  f"file {raw!r} is outside the scanned folder "
-                                  f"{display_path(self.root, self.cwd) or '.'}: not read"))  # fmt: skip
+            self.error(
+                InputError(
+                    where.file,
+                    where.line,
+                    where.column,
+                    f"file {raw!r} is outside the scanned folder "
+                    f"{display_path(self.root, self.cwd) or '.'}: not read",
+                )
+            )
             return Unknown(raw, where, "file outside the scanned folder: not read")
         try:
             file = read_text(path, display_path(path, self.cwd))
         except InputError as err:
-            self.error(InputError(where.file, where.line, where.column,
-                                  f"{err.message} ({err.file})"))  # fmt: skip
+            self.error(
+                InputError(where.file, where.line, where.column, f"{err.message} ({err.file})")
+            )
             return Unknown(raw, where, f"file could not be read: {err.message}")
         return file, file.text
 
@@ -322,16 +347,27 @@ class Loader:
             rest = rest[1:]
         address = instance.address(f"data.{local_address}")
         if data_type != "aws_iam_policy_document":
-            return Reference(evaluator.text(expr), evaluator.loc(expr),
-                             "read from the cloud at plan time", None, address,
-                             rest[0][1] if rest else "")  # fmt: skip
+            return Reference(
+                evaluator.text(expr),
+                evaluator.loc(expr),
+                "read from the cloud at plan time",
+                None,
+                address,
+                rest[0][1] if rest else "",
+            )
         attribute = rest[0][1] if rest and rest[0][0] == "attr" else ""
         if attribute not in ("json", "minified_json"):
             return evaluator.unknown(expr, f"attribute {attribute or '?'} of a policy document")
         return self.policy_document(instance, declared, local_address, key, evaluator.loc(expr))
 
-    def policy_document(self, instance: ModuleInstance, declared: Declared, local_address: str,
-                        key: Any, where: Location) -> Any:  # fmt: skip
+    def policy_document(
+        self,
+        instance: ModuleInstance,
+        declared: Declared,
+        local_address: str,
+        key: Any,
+        where: Location,
+    ) -> Any:
         address = instance.address(f"data.{local_address}") + _key_suffix(key)
         cache_key = (id(instance), local_address, repr(key))
         if cache_key in self._documents:
@@ -347,8 +383,9 @@ class Loader:
                 scope = expansions[0][1]
             else:
                 return Unknown(address, where, "no such instance of the policy document")
-        self._documents[cache_key] = PolicyDocumentValue(address, Unknown(address, where,
-                                                         "policy document refers to itself"))  # fmt: skip
+        self._documents[cache_key] = PolicyDocumentValue(
+            address, Unknown(address, where, "policy document refers to itself")
+        )
         value = build_policy_document(self, declared, scope, address)
         self._documents[cache_key] = value
         self._used_documents.add(address)
@@ -386,8 +423,9 @@ class Loader:
             child._in_progress.discard(key_name)
         return evaluator._apply_steps(expr, value, rest[1:])
 
-    def resource_reference(self, evaluator: Evaluator, expr: s.Expr, root: str,
-                           steps: list[Any]) -> Any:  # fmt: skip
+    def resource_reference(
+        self, evaluator: Evaluator, expr: s.Expr, root: str, steps: list[Any]
+    ) -> Any:
         instance = evaluator.scope.instance
         local_address = f"{root}.{steps[0][1]}"
         rest = steps[1:]
@@ -400,21 +438,35 @@ class Loader:
         target = self._resource_instance(instance, local_address, key)
         text, where = evaluator.text(expr), evaluator.loc(expr)
         if target is None or not attribute:
-            return Reference(" ".join(text.split()), where, "known only after apply", None,
-                             address, attribute)  # fmt: skip
+            return Reference(
+                " ".join(text.split()), where, "known only after apply", None, address, attribute
+            )
         value = resource_attribute(target, attribute)
         if isinstance(value, str) and not isinstance(value, Unknown):
             return RefStr(str(value), where, target.address)
         if isinstance(value, Unknown):
-            return Reference(" ".join(text.split()), where, value.reason or "known only after apply",
-                             value.parts, target.address, attribute)  # fmt: skip
+            return Reference(
+                " ".join(text.split()),
+                where,
+                value.reason or "known only after apply",
+                value.parts,
+                target.address,
+                attribute,
+            )
         if value is None:
-            return Reference(" ".join(text.split()), where, "known only after apply", None,
-                             target.address, attribute)  # fmt: skip
+            return Reference(
+                " ".join(text.split()),
+                where,
+                "known only after apply",
+                None,
+                target.address,
+                attribute,
+            )
         return evaluator._apply_steps(expr, value, rest[1:])
 
-    def _resource_instance(self, instance: ModuleInstance, local_address: str,
-                           key: Any) -> _Instance | None:  # fmt: skip
+    def _resource_instance(
+        self, instance: ModuleInstance, local_address: str, key: Any
+    ) -> _Instance | None:
         address = instance.address(local_address)
         candidates = self.resource_instances.get(address)
         if candidates is None:
@@ -433,8 +485,9 @@ class Loader:
 
     # --- records -----------------------------------------------------------------------------
 
-    def _resource_instances_of(self, instance: ModuleInstance, local_address: str,
-                               declared: Declared) -> list[_Instance]:  # fmt: skip
+    def _resource_instances_of(
+        self, instance: ModuleInstance, local_address: str, declared: Declared
+    ) -> list[_Instance]:
         address = instance.address(local_address)
         if address in self.resource_instances:
             return self.resource_instances[address]
@@ -442,8 +495,11 @@ class Loader:
         out = []
         for key, scope in self._expand(declared, Scope(instance, declared.file)):
             full = address + _key_suffix(key)
-            out.append(_Instance(full, local_address, declared, _with(scope, self_address=full),
-                                 key, instance))  # fmt: skip
+            out.append(
+                _Instance(
+                    full, local_address, declared, _with(scope, self_address=full), key, instance
+                )
+            )
         self.resource_instances[address] = out
         return out
 
@@ -452,7 +508,7 @@ class Loader:
             self._resource_instances_of(instance, local_address, declared)
 
     def _collect_records(self, instance: ModuleInstance) -> None:
-        for local_address, declared in sorted(instance.source.resources.items()):
+        for local_address, _declared in sorted(instance.source.resources.items()):
             resource_type = local_address.split(".", 1)[0]
             specs = sources.POLICY_ATTRIBUTES.get(resource_type, ())
             is_lambda = resource_type == sources.LAMBDA_PERMISSION
@@ -464,8 +520,9 @@ class Loader:
                 for spec in specs:
                     self._policy_attribute(item, spec, resource_type)
 
-    def _policy_attribute(self, item: _Instance, spec: sources.PolicyAttribute,
-                          resource_type: str) -> None:  # fmt: skip
+    def _policy_attribute(
+        self, item: _Instance, spec: sources.PolicyAttribute, resource_type: str
+    ) -> None:
         body = item.declared.block.body
         holders: list[tuple[s.Body, str]] = []
         if spec.block:
@@ -495,9 +552,7 @@ class Loader:
                 target_attr = body.attributes.get(spec.target)
                 if target_attr is not None:
                     attached.append(_target_of(Evaluator(item.scope).eval(target_attr.value)))
-            elif kind in (sources.RESOURCE, sources.TRUST):
-                attached.append(item.address)
-            elif spec.block:
+            elif kind in (sources.RESOURCE, sources.TRUST) or spec.block:
                 attached.append(item.address)
             address = item.address
             if spec.block:
@@ -591,7 +646,7 @@ class Loader:
                             key,
                             instance.prefix,
                             list(value.origins),
-                        )  # fmt: skip
+                        )
                     )
 
     def _build_graph(self) -> None:
@@ -669,11 +724,20 @@ def _scan_root(paths: list[Path], cwd: Path) -> Path:
     return start
 
 
-def load_project(paths: list[Path], var_files: list[Path] | None = None,
-                 cwd: Path | None = None) -> Project:  # fmt: skip
+def load_project(
+    paths: list[Path], var_files: list[Path] | None = None, cwd: Path | None = None
+) -> Project:
     """Read the Terraform under ``paths``; input errors are collected, never raised."""
     return Loader(paths, var_files or [], (cwd or Path.cwd()).resolve()).load()
 
 
-__all__ = ["LDict", "LList", "LStr", "PolicyRecord", "PrincipalRecord", "Project",
-           "SourceFile", "load_project"]  # fmt: skip
+__all__ = [
+    "LDict",
+    "LList",
+    "LStr",
+    "PolicyRecord",
+    "PrincipalRecord",
+    "Project",
+    "SourceFile",
+    "load_project",
+]

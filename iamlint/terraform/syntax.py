@@ -405,9 +405,15 @@ class Converter:
         grouping = any(isinstance(t, Token) and t.type == "ELLIPSIS" for t in node.children)
         if is_object:
             return ForExpr(
-                _span(node), key_var, value_var, collection, self.expr(exprs[0]),
-                self.expr(exprs[1]), condition, grouping,
-            )  # fmt: skip
+                _span(node),
+                key_var,
+                value_var,
+                collection,
+                self.expr(exprs[0]),
+                self.expr(exprs[1]),
+                condition,
+                grouping,
+            )
         return ForExpr(
             _span(node), key_var, value_var, collection, None, self.expr(exprs[0]), condition
         )
@@ -486,10 +492,7 @@ def _shift_spans(expr: object, shift: int) -> None:
         for name in expr.__slots__:  # type: ignore[attr-defined]
             if name != "span":
                 _shift_spans(getattr(expr, name), shift)
-    elif isinstance(expr, list):
-        for item in expr:
-            _shift_spans(item, shift)
-    elif isinstance(expr, tuple):
+    elif isinstance(expr, (list, tuple)):
         for item in expr:
             _shift_spans(item, shift)
 

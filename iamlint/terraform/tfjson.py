@@ -10,8 +10,15 @@ from iamlint.terraform.errors import InputError
 from iamlint.terraform.files import SourceFile
 
 # Keys that are nested blocks, not attributes, inside the bodies iamlint reads.
-NESTED_BLOCKS = {"statement", "principals", "not_principals", "condition", "inline_policy",
-                 "content", "lifecycle"}  # fmt: skip
+NESTED_BLOCKS = {
+    "statement",
+    "principals",
+    "not_principals",
+    "condition",
+    "inline_policy",
+    "content",
+    "lifecycle",
+}
 LABELLED = {"resource": 2, "data": 2, "module": 1, "variable": 1, "output": 1}
 
 
