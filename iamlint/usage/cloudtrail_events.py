@@ -33,7 +33,8 @@ from iamlint.usage.event_mapping import EventMapping, map_event, service_prefix
 
 # Session ARNs carry a per-session name; the alias keeps only the role part.
 SESSION_PREFIX_PATTERN = r"^(arn:[^:]+:sts::[0-9]+:assumed-role/[^/]+)/"
-RESOURCE_SEPARATOR = "\n"
+# Unit separator: never in an ARN (S3 keys may hold spaces and newlines), harmless in CSV.
+RESOURCE_SEPARATOR = "\x1f"
 
 _SESSION_PREFIX = re.compile(SESSION_PREFIX_PATTERN)
 _DENIED_ACTION = re.compile(DENIED_ACTION_PATTERN)

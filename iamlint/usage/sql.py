@@ -1,0 +1,312 @@
+"""One aggregate SQL for Athena, Trino and DuckDB, and the readers of its results.
+
+The query has two parts:
+
+* a per-engine *adapter* (the only engine-specific SQL) that exposes CloudTrail records as a flat
+  relation ``ct_events``;
+* the engine-neutral *core*, written in the intersection of Trino and DuckDB SQL (``coalesce``,
+  ``regexp_extract`` with numbered groups, ``count``/``min``/``max`` over ISO-8601 strings), which
+  groups records by the same event key as the streaming importer
+  (`iamlint.usage.cloudtrail_events.event_key`).
+
+The result rows go through the same `fold_groups` as the streaming importer, so action mapping,
+resource generalization and denial interpretation are written once, in Python.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from iamlint.usage.builder import SnapshotBuilder
+from iamlint.usage.cloudtrail_events import (
+    RESOURCE_SEPARATOR,
+    SESSION_PREFIX_PATTERN,
+    CloudTrailCoverage,
+    EventKey,
+    fold_groups,
+)
+from iamlint.usage.cloudtrail_files import discover, file_digest, read_bytes
+from iamlint.usage.cloudtrail_import import cloudtrail_source, rename_source
+from iamlint.usage.denials import (
+    DENIED_ACTION_PATTERN,
+    DENY_POLICY_ARN_PATTERN,
+    DENY_REASON_PATTERN,
+    ENCODED_PATTERN,
+    MESSAGE_RESOURCE_PATTERN,
+)
+from iamlint.usage.errors import UsageInputError
+from iamlint.usage.source_ids import source_id_for
+
+ENGINES = ("athena", "trino", "duckdb")
+KEY_COLUMNS = (
+    "event_type",
+    "event_source",
+    "event_name",
+    "event_category",
+    "aws_region",
+    "recipient_account",
+    "principal",
+    "session_prefix",
+    "error_code",
+    "denied_action",
+    "deny_reason",
+    "deny_policy_arn",
+    "deny_resource",
+    "encoded",
+    "resources",
+)
+RESULT_COLUMNS = (*KEY_COLUMNS, "events", "first_seen", "last_seen")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _extract(column: str, pattern: str, alias: str) -> str:
+    return f"regexp_extract({column}, {_literal(pattern)}, 1) AS {alias}"
+
+
+def core_sql() -> str:
+    """The engine-neutral aggregate over ``ct_events``."""
+    derived = ",\n  ".join(
+        [
+            "event_type",
+            "event_source",
+            "event_name",
+            "event_category",
+            "aws_region",
+            "recipient_account",
+            "coalesce(issuer_arn, identity_arn, 'service:' || invoked_by) AS principal",
+            _extract("identity_arn", SESSION_PREFIX_PATTERN, "session_prefix"),
+            "error_code",
+            _extract("error_message", DENIED_ACTION_PATTERN, "denied_action"),
+            _extract("error_message", DENY_REASON_PATTERN, "deny_reason"),
+            _extract("error_message", DENY_POLICY_ARN_PATTERN, "deny_policy_arn"),
+            _extract("error_message", MESSAGE_RESOURCE_PATTERN, "deny_resource"),
+            _extract("error_message", ENCODED_PATTERN, "encoded"),
+            "resources",
+        ]
+    )
+    return f"""SELECT
+  {derived},
+  count(*) AS events,
+  min(event_time) AS first_seen,
+  max(event_time) AS last_seen
+FROM ct_events
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15"""
+
+
+def _duckdb_adapter(files: Sequence[str]) -> str:
+    file_list = "[" + ", ".join(_literal(f) for f in files) + "]"
+    field = "nullif(e->>'$.{path}', '')"
+    return f"""WITH raw AS (
+  SELECT unnest(json_extract(json, '$.Records[*]')) AS e
+  -- one CloudTrail file is one JSON object: the 16 MiB default is too small
+  FROM read_json_objects({file_list}, maximum_object_size = 1073741824)
+),
+ct_events AS (
+  SELECT
+    {field.format(path="eventTime")} AS event_time,
+    {field.format(path="eventType")} AS event_type,
+    {field.format(path="eventSource")} AS event_source,
+    {field.format(path="eventName")} AS event_name,
+    {field.format(path="eventCategory")} AS event_category,
+    {field.format(path="awsRegion")} AS aws_region,
+    {field.format(path="recipientAccountId")} AS recipient_account,
+    {field.format(path="userIdentity.sessionContext.sessionIssuer.arn")} AS issuer_arn,
+    {field.format(path="userIdentity.arn")} AS identity_arn,
+    {field.format(path="userIdentity.invokedBy")} AS invoked_by,
+    {field.format(path="errorCode")} AS error_code,
+    {field.format(path="errorMessage")} AS error_message,
+    coalesce(array_to_string(list_sort(
+      [coalesce(r->>'$.type', '') || '|' || coalesce(r->>'$.ARN', '')
+       FOR r IN json_extract(e, '$.resources[*]')]), chr(31)), '') AS resources
+  FROM raw
+)
+"""
+
+
+def _athena_adapter(table: str, start: str | None, end: str | None, partitioned: bool) -> str:
+    where: list[str] = []
+    if start and partitioned:
+        where.append(f'"timestamp" >= {_literal(start.replace("-", "/"))}')
+    if end and partitioned:
+        where.append(f'"timestamp" <= {_literal(end.replace("-", "/"))}')
+    if start:
+        where.append(f"eventtime >= {_literal(start + 'T00:00:00Z')}")
+    if end:
+        where.append(f"eventtime <= {_literal(end + 'T23:59:59Z')}")
+    condition = ("\n  WHERE " + "\n    AND ".join(where)) if where else ""
+    return f"""WITH ct_events AS (
+  SELECT
+    nullif(eventtime, '') AS event_time,
+    nullif(eventtype, '') AS event_type,
+    nullif(eventsource, '') AS event_source,
+    nullif(eventname, '') AS event_name,
+    nullif(eventcategory, '') AS event_category,
+    nullif(awsregion, '') AS aws_region,
+    nullif(recipientaccountid, '') AS recipient_account,
+    nullif(useridentity.sessioncontext.sessionissuer.arn, '') AS issuer_arn,
+    nullif(useridentity.arn, '') AS identity_arn,
+    nullif(useridentity.invokedby, '') AS invoked_by,
+    nullif(errorcode, '') AS error_code,
+    nullif(errormessage, '') AS error_message,
+    coalesce(array_join(array_sort(transform(resources,
+      r -> coalesce(r.type, '') || '|' || coalesce(r.arn, ''))), chr(31)), '') AS resources
+  FROM {table}{condition}
+)
+"""
+
+
+def aggregate_sql(
+    engine: str,
+    *,
+    files: Sequence[str] = (),
+    table: str = "cloudtrail_logs_pp",
+    start: str | None = None,
+    end: str | None = None,
+) -> str:
+    """The full query for an engine. Athena assumes the AWS-documented partition-projected
+    table (``timestamp`` partition ``yyyy/MM/dd``); Trino assumes the same columns unpartitioned.
+    """
+    if engine == "duckdb":
+        adapter = _duckdb_adapter(files or ["AWSLogs/**/*.json.gz"])
+    elif engine in ("athena", "trino"):
+        adapter = _athena_adapter(table, start, end, partitioned=engine == "athena")
+    else:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    return adapter + core_sql() + "\n"
+
+
+def query_hash(sql: str) -> str:
+    return "sha256:" + hashlib.sha256(sql.encode("utf-8")).hexdigest()
+
+
+def _blank_to_none(value: Any) -> Any:
+    # Trino returns NULL where DuckDB's regexp_extract returns '': both mean "absent".
+    return None if value == "" else value
+
+
+def row_to_group(row: Sequence[Any]) -> tuple[EventKey, int, str | None, str | None]:
+    values = [_blank_to_none(v) for v in row]
+    key = list(values[: len(KEY_COLUMNS)])
+    key[KEY_COLUMNS.index("encoded")] = bool(key[KEY_COLUMNS.index("encoded")])
+    key[KEY_COLUMNS.index("resources")] = key[KEY_COLUMNS.index("resources")] or ""
+    count, first, last = values[len(KEY_COLUMNS) :]
+    return tuple(key), int(count), first, last
+
+
+def _fold_rows(
+    rows: Iterator[tuple[EventKey, int, str | None, str | None]], provisional: str
+) -> tuple[SnapshotBuilder, CloudTrailCoverage]:
+    builder = SnapshotBuilder()
+    coverage = CloudTrailCoverage()
+    fold_groups(rows, builder, coverage, provisional)
+    return builder, coverage
+
+
+def import_duckdb(
+    sources: Sequence[str], threads: int | None = None
+) -> tuple[SnapshotBuilder, list[UsageInputError]]:
+    """Run the aggregate on DuckDB over local files (``pip install 'iamlint[duckdb]'``)."""
+    try:
+        import duckdb
+    except ImportError:
+        raise UsageInputError(
+            "duckdb", "the DuckDB engine needs the optional extra: pip install 'iamlint[duckdb]'"
+        ) from None
+    discovery = discover(sources)
+    problems = list(discovery.problems)
+    files = [str(p) for p in discovery.files]
+    digests = []
+    for path in discovery.files:
+        try:
+            digests.append(file_digest(read_bytes(path)))
+        except UsageInputError as error:
+            problems.append(error)
+    builder = SnapshotBuilder()
+    coverage = CloudTrailCoverage()
+    if files:
+        connection = duckdb.connect()
+        if threads:
+            connection.execute(f"SET threads = {int(threads)}")
+        try:
+            result = connection.execute(aggregate_sql("duckdb", files=files)).fetchall()
+        except duckdb.Error as exc:
+            # DuckDB reads all files in one query: a bad file fails the query, so say which
+            # engine failed and let the user fall back to the streaming importer for details.
+            raise UsageInputError(
+                ", ".join(files[:3]) + (" ..." if len(files) > 3 else ""),
+                f"DuckDB could not read the CloudTrail files: {exc}; "
+                "the default engine (python) reports errors per file",
+            ) from None
+        finally:
+            connection.close()
+        builder, coverage = _fold_rows((row_to_group(r) for r in result), "cloudtrail-pending")
+    if discovery.duplicates:
+        coverage.skipped["duplicate files"] += discovery.duplicates
+    source_id = source_id_for("cloudtrail", sorted(digests))
+    rename_source(builder, "cloudtrail-pending", source_id)
+    builder.add_source(
+        cloudtrail_source(
+            source_id, ", ".join(sorted(sources)), "duckdb", coverage, len(digests), problems
+        )
+    )
+    return builder, problems
+
+
+def import_result_csv(path: str, engine: str = "athena") -> SnapshotBuilder:
+    """Read the CSV an engine wrote for `aggregate_sql` (Athena: the query's results file)."""
+    try:
+        handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise UsageInputError(path, f"cannot read: {exc.strerror or exc}") from None
+    with handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or tuple(h.strip().lower() for h in header) != RESULT_COLUMNS:
+            raise UsageInputError(
+                path,
+                "expected the result of `iamlint usage sql` with columns "
+                + ", ".join(RESULT_COLUMNS),
+                1,
+            )
+        digest = hashlib.sha256()
+        groups: list[tuple[EventKey, int, str | None, str | None]] = []
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != len(RESULT_COLUMNS):
+                raise UsageInputError(
+                    path, f"expected {len(RESULT_COLUMNS)} columns, got {len(row)}", reader.line_num
+                )
+            try:
+                groups.append(row_to_group(row))
+            except ValueError:
+                raise UsageInputError(
+                    path, f"expected an integer event count, got {row[-3]!r}", reader.line_num
+                ) from None
+            digest.update("\x1e".join(row).encode("utf-8"))
+    groups.sort(key=lambda g: (tuple("" if v is None else str(v) for v in g[0]), g[1:]))
+    builder, coverage = _fold_rows(iter(groups), "cloudtrail-pending")
+    source_id = source_id_for("cloudtrail", [digest.hexdigest()])
+    rename_source(builder, "cloudtrail-pending", source_id)
+    source = cloudtrail_source(source_id, path, engine, coverage, 0, [])
+    del source["coverage"]["files_read"]
+    del source["coverage"]["files_failed"]
+    builder.add_source(source)
+    return builder
+
+
+__all__ = [
+    "ENGINES",
+    "RESOURCE_SEPARATOR",
+    "aggregate_sql",
+    "core_sql",
+    "import_duckdb",
+    "import_result_csv",
+    "query_hash",
+]
