@@ -4,7 +4,8 @@ Order of evaluation (IAM User Guide, reference_policies_evaluation-logic.html an
 reference_policies_evaluation-logic-cross-account.html):
 
 1. An explicit Deny in any applicable policy decides.
-2. Every SCP level (root, each OU, the account) and every RCP level must allow.
+2. Every SCP level (root, each OU, the account) must allow. RCPs only deny: AWS attaches
+   RCPFullAWSAccess at every level and it cannot be detached.
 3. Within one account, an Allow in the identity policies (cut by the permissions boundary and
    the session policy) or in the resource policy is enough. A resource-policy Allow that names
    the IAM user or the role *session* directly is not cut by the boundary or session policy; one
@@ -137,7 +138,7 @@ def evaluate_policy(
             target,
             request.context,
             variables=policy.variables_enabled,
-            caller=caller if policy.kind in (PolicyKind.RESOURCE, PolicyKind.TRUST) else None,
+            caller=caller,
         )
         if match.applies is Tri.FALSE:
             continue
@@ -218,7 +219,8 @@ def _decide(request: Request, policies: Authorization, catalog: Catalog | None) 
     boundary_allow = boundary.allow if boundary is not None else Tri.TRUE
     session_allow = session.allow if session is not None else Tri.TRUE
     scp_allow = all_of(any_of(v.allow for v in level) for level in scp_levels)
-    rcp_allow = all_of(any_of(v.allow for v in level) for level in rcp_levels)
+    # RCPFullAWSAccess is attached at every level and cannot be detached: RCPs only deny.
+    rcp_allow = Tri.TRUE
 
     by_principal = resource_verdict.allow_by_principal if resource_verdict else {}
 
@@ -254,7 +256,6 @@ def _decide(request: Request, policies: Authorization, catalog: Catalog | None) 
         boundary,
         session,
         scp_levels,
-        rcp_levels,
         same_account,
         resource_verdict,
     )
@@ -300,7 +301,6 @@ def _blocked_reasons(
     boundary: _PolicyVerdict | None,
     session: _PolicyVerdict | None,
     scp_levels: list[list[_PolicyVerdict]],
-    rcp_levels: list[list[_PolicyVerdict]],
     same_account: bool,
     resource_verdict: _PolicyVerdict | None,
 ) -> list[str]:
@@ -316,10 +316,7 @@ def _blocked_reasons(
     if session is not None and session.allow is not Tri.TRUE:
         assert policies.session is not None
         reasons.append(f"session policy {policies.session.name!r} does not allow it")
-    for label, levels, raw in (
-        ("SCP", scp_levels, policies.scps),
-        ("RCP", rcp_levels, policies.rcps),
-    ):
+    for label, levels, raw in (("SCP", scp_levels, policies.scps),):
         for depth, level in enumerate(levels):
             if any_of(v.allow for v in level) is not Tri.TRUE:
                 names = ", ".join(repr(p.name) for p in raw[depth]) or "no policies"

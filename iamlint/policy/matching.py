@@ -58,14 +58,23 @@ def match_resource(
             hit = Tri.UNKNOWN
         return ~hit if statement.not_resource else hit
 
+    unresolved: list[Tri] = []
+
     def one(pattern: str, value: str) -> Tri:
         matched = resource_matches(pattern, value, context.values, variables=variables)
         if matched is None:  # a policy variable the request does not provide
-            return Tri.FALSE if context.complete else Tri.UNKNOWN
+            unresolved.append(Tri.FALSE if context.complete else Tri.UNKNOWN)
+            return unresolved[-1]
         return Tri.of(matched)
 
     hit = _match_values(statement.resources, resource, one)
-    return ~hit if statement.not_resource else hit
+    if not statement.not_resource:
+        return hit
+    if unresolved and hit is not Tri.TRUE:
+        # An unresolvable variable invalidates the statement rather than widening NotResource
+        # to everything (AWS: "might cause the entire statement to be invalid").
+        return Tri.FALSE if all(u is Tri.FALSE for u in unresolved) else Tri.UNKNOWN
+    return ~hit
 
 
 class PrincipalMatch(enum.Enum):

@@ -182,9 +182,9 @@ def resource_matches(
 ) -> bool | None:
     """Does a Resource pattern match a request's resource ARN?
 
-    Returns None when the pattern holds a policy variable that the context cannot resolve: AWS
-    then treats the pattern as matching nothing, but a caller with an incomplete context may want
-    to say "unknown" instead.
+    Returns None when the pattern holds a policy variable that the context cannot resolve and
+    some value of it would match: AWS then treats the statement as invalid, and a caller with an
+    incomplete context may want to say "unknown" instead.
     """
     if pattern == "*":
         return True
@@ -192,9 +192,30 @@ def resource_matches(
     if any(isinstance(t, Variable) for t in tokens):
         resolved = resolve_variables(tokens, context or {})
         if resolved is None:
-            return None
+            # An unresolvable variable invalidates the pattern only when the ARN's fixed part
+            # (partition, service, region, account and resource-type prefix) matches; otherwise
+            # it is an ordinary non-match. This follows the reading of iam-simulate.
+            return None if tokens_match(_fixed_part(pattern), resource) else False
         tokens = resolved
     return tokens_match(tokens, resource)
+
+
+def _fixed_part(pattern: str) -> tuple[Token, ...]:
+    """``arn:aws:iam::1:user/${aws:username}`` → tokens of ``arn:aws:iam::1:user/*``."""
+    pattern = normalize_resource_pattern(pattern)
+    if not pattern.startswith("arn:"):
+        return (Tok.STAR,)
+    head = pattern.split(":", 5)
+    resource_part = head[5]
+    if head[2] == "s3" and head[3] == head[4] == "":
+        product = ""  # S3 bucket and object ARNs have no resource-type prefix
+    else:
+        cuts = [i for i in (resource_part.find("/"), resource_part.find(":")) if i != -1]
+        product = resource_part[: min(cuts) + 1] if cuts else ""
+    if "${" in product:
+        product = ""
+    fixed = ":".join(head[:5]) + ":" + product
+    return (*tokenize(fixed, variables=False, segment_aware=True), Tok.STAR)
 
 
 def glob_could_match(parts: Sequence[str | None], value: str, *, ignore_case: bool) -> bool:
