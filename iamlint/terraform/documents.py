@@ -44,8 +44,10 @@ class _Normalizer:
         self.unknowns: list[Unknown] = []
         self.problems: list[tuple[Location | None, str]] = []
 
-    def note(self, pointer: str, value: Any) -> None:
-        loc = location_of(value)
+    def note(self, pointer: str, value: Any, written_at: Location | None = None) -> None:
+        # Where the value is written in this policy wins over where the value came from
+        # (a variable's default, a local): that is the text a patch of this policy replaces.
+        loc = written_at or location_of(value)
         if loc is not None:
             self.spans.setdefault(pointer, loc)
         if isinstance(value, Unknown):
@@ -60,7 +62,7 @@ class _Normalizer:
             return Unknown("<policy>", where, "not a JSON object")
         out: dict[str, Any] = {}
         for key, value in data.items():
-            self.note(f"/{key}", value)
+            self.note(f"/{key}", value, _value_loc(data, key))
             if key == "Statement":
                 out["Statement"] = self.statements(value, where)
             elif isinstance(value, str):
@@ -78,7 +80,7 @@ class _Normalizer:
         out = []
         for index, item in enumerate(items):
             pointer = f"/Statement/{index}"
-            self.note(pointer, item)
+            self.note(pointer, item, _item_loc(value, index))
             if isinstance(item, Unknown):
                 out.append(item)
             elif isinstance(item, dict):
@@ -91,7 +93,7 @@ class _Normalizer:
         out: dict[str, Any] = {}
         for key, value in item.items():
             at = f"{pointer}/{key}"
-            self.note(at, value)
+            self.note(at, value, _value_loc(item, key))
             if isinstance(key, Unknown):
                 self.unknowns.append(key)
                 continue
@@ -112,7 +114,7 @@ class _Normalizer:
         out: list[Any] = []
         for index, item in enumerate(items):
             if isinstance(value, list):
-                self.note(f"{pointer}/{index}", item)
+                self.note(f"{pointer}/{index}", item, _item_loc(value, index))
             if isinstance(item, Unknown):
                 out.append(item)
             elif isinstance(item, bool):
@@ -133,7 +135,7 @@ class _Normalizer:
         return {
             (k if isinstance(k, Unknown) else str(k)): self.string_list(v, f"{pointer}/{k}")
             for k, v in value.items()
-            if not self.note(f"{pointer}/{k}", v)
+            if not self.note(f"{pointer}/{k}", v, _value_loc(value, k))
         }
 
     def condition(self, value: Any, pointer: str) -> Any:
@@ -142,7 +144,7 @@ class _Normalizer:
         out: dict[Any, Any] = {}
         for operator, block in value.items():
             op_pointer = f"{pointer}/{operator}"
-            self.note(op_pointer, block)
+            self.note(op_pointer, block, _value_loc(value, operator))
             if not isinstance(block, dict):
                 out[_key(operator)] = (
                     block if isinstance(block, Unknown) else self.plain(block, op_pointer)
@@ -151,7 +153,7 @@ class _Normalizer:
             out[_key(operator)] = {
                 _key(k): self.string_list(v, f"{op_pointer}/{k}")
                 for k, v in block.items()
-                if not self.note(f"{op_pointer}/{k}", v)
+                if not self.note(f"{op_pointer}/{k}", v, _value_loc(block, k))
             }
         return out
 
@@ -165,6 +167,15 @@ class _Normalizer:
         if isinstance(value, str):
             return str(value)
         return value
+
+
+def _value_loc(container: Any, key: Any) -> Location | None:
+    return getattr(container, "value_locs", {}).get(key)
+
+
+def _item_loc(container: Any, index: int) -> Location | None:
+    locs = getattr(container, "item_locs", None)
+    return locs[index] if locs and index < len(locs) else None
 
 
 def _key(key: Any) -> Any:
@@ -259,6 +270,11 @@ def _offset_location(value: Any, loc: Location, offset: int) -> Location:
         return file.location(loc.start + offset, loc.start + offset)
     text = str(value)
     line_in_text = text.count("\n", 0, offset)
+    body_line = getattr(value, "body_line", None)
+    if body_line is not None:
+        column = offset - text.rfind("\n", 0, offset)
+        line = body_line + line_in_text
+        return Location(loc.file, loc.start, loc.end, line, column, line, column)
     return Location(
         loc.file,
         loc.start,
@@ -282,6 +298,7 @@ def _from_partial_json(value: Unknown, where: Location) -> Document:
     """
     assert value.parts is not None
     tag = uuid.uuid4().hex[:8]
+    known = getattr(value, "pieces", ())
     pieces: list[str] = []
     in_string = False
     index = 0
@@ -303,7 +320,7 @@ def _from_partial_json(value: Unknown, where: Location) -> Document:
             [],
             [(value.location or where, err.message)],
         )
-    restored = _restore(data, value)
+    restored = _restore(data, value, known)
     doc = normalize(restored, value.location or where)
     doc.spans[""] = value.location or where
     return doc
@@ -321,27 +338,37 @@ def _ends_inside_string(text: str, in_string: bool) -> bool:
     return in_string
 
 
-def _restore(data: Any, template: Unknown) -> Any:
+def _restore(data: Any, template: Unknown, known: tuple[Unknown, ...]) -> Any:
+    """Put the unknowns back where their placeholders ended up."""
     if isinstance(data, str):
         if not _PLACEHOLDER.search(data):
             return data
         pieces = _PLACEHOLDER.split(data)
         parts: list[str | None] = []
+        inner: list[Unknown] = []
         for i, piece in enumerate(pieces):
             if i % 2:
                 parts.append(None)
+                index = int(piece)
+                if index < len(known):
+                    inner.append(known[index])
             elif piece:
                 parts.append(piece)
+        first = inner[0] if inner else template
         if parts == [None]:
-            return Unknown(template.text, template.location, "interpolated by Terraform")
-        return Unknown(template.text, template.location, "interpolated by Terraform", tuple(parts))
+            return first
+        text = "".join(
+            p if p is not None else "${" + (inner.pop(0).text if inner else "?") + "}"
+            for p in parts
+        )
+        return Unknown(text, first.location, "interpolated by Terraform", tuple(parts))
     if isinstance(data, dict):
         out = LDict(loc=getattr(data, "loc", None))
         for k, v in data.items():
-            out[_restore(k, template)] = _restore(v, template)
+            out[_restore(k, template, known)] = _restore(v, template, known)
         return out
     if isinstance(data, list):
-        return LList((_restore(v, template) for v in data), getattr(data, "loc", None))
+        return LList((_restore(v, template, known) for v in data), getattr(data, "loc", None))
     return data
 
 

@@ -22,10 +22,12 @@ from iamlint.terraform.module import Declared, ModuleSource
 from iamlint.terraform.values import (
     Encoded,
     FileText,
+    HeredocText,
     LDict,
     LList,
     LStr,
     Reference,
+    TemplateUnknown,
     contains_unknown,
 )
 
@@ -86,7 +88,10 @@ class ModuleInstance:
 
     def var(self, name: str, where: Location | None) -> Any:
         if name in self._vars:
-            return self._vars[name]
+            value = self._vars[name]
+            if isinstance(value, Unknown) and value.text == f"var.{name}":
+                return Unknown(value.text, where, value.reason)  # report it where it is used
+            return value
         if name in self.inputs:
             value = self.inputs[name]
         elif name in self.tfvars:
@@ -163,24 +168,38 @@ class Evaluator:
         if expr.has_directive:
             return self.unknown(expr, "template directives (%{ if }/%{ for }) are not evaluated")
         pieces: list[str | None] = []
-        unknown_inside = False
+        unknowns: list[Unknown] = []
         for part in expr.parts:
             if isinstance(part, str):
                 pieces.append(part)
                 continue
             value = self.eval(part)
             if isinstance(value, Unknown) or not _is_scalar(value):
-                unknown_inside = True
+                unknowns.append(
+                    value
+                    if isinstance(value, Unknown)
+                    else self.unknown(part, "a collection inside a string template")
+                )
                 pieces.append(None)
             else:
                 pieces.append(_scalar_text(value))
-        if unknown_inside:
-            merged = _merge_parts(pieces)
-            return self.unknown(expr, "interpolates values known only to Terraform", merged)
-        return LStr("".join(p or "" for p in pieces), self.loc(expr))
+        if unknowns:
+            return TemplateUnknown(
+                " ".join(self.text(expr).split()),
+                self.loc(expr),
+                "interpolates values known only to Terraform",
+                tuple(pieces),
+                tuple(unknowns),
+            )
+        text = "".join(p or "" for p in pieces)
+        if expr.heredoc:
+            return HeredocText(text, self.loc(expr), self.loc(expr).line + 1)
+        return LStr(text, self.loc(expr))
 
     def _e_TupleExpr(self, expr: s.TupleExpr) -> Any:
-        return LList((self.eval(item) for item in expr.items), self.loc(expr))
+        out = LList((self.eval(item) for item in expr.items), self.loc(expr))
+        out.item_locs = [self.loc(item) for item in expr.items]
+        return out
 
     def _e_ObjectExpr(self, expr: s.ObjectExpr) -> Any:
         out = LDict(loc=self.loc(expr))
@@ -195,6 +214,7 @@ class Evaluator:
                     key = str(key)
             out[key] = self.eval(value_expr)
             out.key_locs[key] = self.loc(key_expr)
+            out.value_locs[key] = self.loc(value_expr)
         return out
 
     # operators

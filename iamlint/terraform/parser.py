@@ -79,7 +79,7 @@ def _describe(err: lark.exceptions.UnexpectedInput) -> str:
         elif not str(token).strip():
             shown = "end of line"
         else:
-            shown = repr(str(token).strip())
+            shown = repr(str(token).strip().splitlines()[0][:40])
         expected = sorted(_friendly(name) for name in (err.expected or ()))[:6]
         hint = f"; expected one of: {', '.join(expected)}" if expected else ""
         return f"unexpected {shown}{hint}"

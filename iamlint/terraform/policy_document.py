@@ -272,9 +272,7 @@ def _conditions(blocks: list[s.Block], evaluator: Evaluator, spans: dict[str, Lo
         if var_key in by_key and isinstance(by_key[var_key], list):
             by_key[var_key] = LList([*by_key[var_key], *items])
         else:
-            by_key[var_key] = (
-                values if isinstance(values, (list, Unknown)) else LList(items)
-            )
+            by_key[var_key] = values if isinstance(values, (list, Unknown)) else LList(items)
             spans.setdefault(
                 f"/Condition/{test_key}/{var_key}",
                 evaluator.file.location(*attrs["values"].value.span),

@@ -107,6 +107,14 @@ class Loader:
     # --- loading -----------------------------------------------------------------------------
 
     def load(self) -> Project:
+        from iamlint.terraform.plan import is_plan_file, load_plan
+
+        for path in self.paths:
+            if path.is_file() and is_plan_file(path.name):
+                try:
+                    load_plan(read_text(path, display_path(path, self.cwd)), self.project)
+                except InputError as err:
+                    self.error(err)
         files = discover(self.paths)
         parsed = load_files(files, self.cwd)
         for path in files:
@@ -319,8 +327,7 @@ class Loader:
                     where.file,
                     where.line,
                     where.column,
-                    f"file {raw!r} is outside the scanned folder "
-                    f"{display_path(self.root, self.cwd) or '.'}: not read",
+                    f"file {raw!r} is outside the scanned root ({self.root}): not read",
                 )
             )
             return Unknown(raw, where, "file outside the scanned folder: not read")

@@ -26,21 +26,27 @@ class LStr(str):
 
 
 class LList(list):  # type: ignore[type-arg]
+    """A list; ``item_locs`` are where each item's expression is written in this list."""
+
     loc: Location | None
+    item_locs: list[Location | None]
 
     def __init__(self, items: Any = (), loc: Location | None = None) -> None:
         super().__init__(items)
         self.loc = loc
+        self.item_locs = []
 
 
 class LDict(dict):  # type: ignore[type-arg]
     loc: Location | None
     key_locs: dict[Any, Location]
+    value_locs: dict[Any, Location]  # where each value's expression is written in this object
 
     def __init__(self, items: Any = (), loc: Location | None = None) -> None:
         super().__init__(items)
         self.loc = loc
         self.key_locs = {}
+        self.value_locs = {}
 
 
 class Encoded(str):
@@ -65,6 +71,13 @@ class Reference(Unknown):
 
     address: str = ""
     attribute: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateUnknown(Unknown):
+    """A template with unknown pieces; ``pieces`` are those unknowns, one per ``None`` part."""
+
+    pieces: tuple[Unknown, ...] = ()
 
 
 @dataclass(slots=True)
@@ -118,4 +131,15 @@ class FileText(LStr):
     def __new__(cls, value: str, loc: Location | None, file: Any) -> FileText:
         obj = super().__new__(cls, value, loc)
         obj.file = file
+        return obj
+
+
+class HeredocText(LStr):
+    """A heredoc's text: its JSON errors are reported from the line after ``<<EOF``."""
+
+    body_line: int
+
+    def __new__(cls, value: str, loc: Location | None, body_line: int) -> HeredocText:
+        obj = super().__new__(cls, value, loc)
+        obj.body_line = body_line
         return obj

@@ -1,0 +1,110 @@
+"""The attachment graph: roles, users, groups, boundaries, SCP targets, resource policies."""
+
+from __future__ import annotations
+
+from conftest import load, record
+
+from iamlint.model import Unknown
+
+
+def principal(project, address):
+    return next(p for p in project.principals if p.address == address)
+
+
+def test_for_each_roles_are_instances_with_their_policies():
+    project = load("graph")
+    alpha = principal(project, 'aws_iam_role.team["alpha"]')
+    assert alpha.name == "team-alpha"
+    assert alpha.path == "/teams/"
+    assert isinstance(alpha.arn, Unknown)
+    assert alpha.arn.parts == ("arn:aws:iam::", None, ":role/teams/team-alpha")
+    assert alpha.trust_policy == 'aws_iam_role.team["alpha"]'
+    assert alpha.identity_policies == [
+        'aws_iam_role.team["alpha"].inline_policy',
+        "aws_iam_policy.shared",
+    ]
+    assert alpha.managed_policies == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    inline = record(project, 'aws_iam_role.team["beta"].inline_policy')
+    assert inline.document["Statement"][0]["Action"] == ["s3:PutObject"]
+
+
+def test_boundary_policy_is_recorded_as_boundary():
+    project = load("graph")
+    assert principal(project, 'aws_iam_role.team["beta"]').permissions_boundary == (
+        "aws_iam_policy.boundary"
+    )
+    boundary = record(project, "aws_iam_policy.boundary")
+    assert boundary.kind == "boundary"
+    assert set(boundary.attached_to) == {'aws_iam_role.team["alpha"]', 'aws_iam_role.team["beta"]'}
+
+
+def test_users_groups_and_literal_names():
+    project = load("graph")
+    ci = principal(project, "aws_iam_user.ci")
+    assert ci.identity_policies == ["aws_iam_user_policy.ci"]  # attached by literal name
+    assert ci.groups == ["aws_iam_group.deployers"]
+    deployers = principal(project, "aws_iam_group.deployers")
+    assert deployers.managed_policies == ["arn:aws:iam::aws:policy/PowerUserAccess"]
+
+
+def test_scp_and_resource_policies():
+    project = load("graph")
+    scp = record(project, "aws_organizations_policy.deny_regions")
+    assert scp.kind == "scp"
+    assert scp.attached_to == ["ou-abcd-12345678"]
+    assert not [r for r in project.records if r.address == "aws_organizations_policy.tags"]
+    bucket = record(project, "aws_s3_bucket_policy.data")
+    assert bucket.kind == "resource"
+    assert bucket.attached_to == ["aws_s3_bucket.data"]
+    assert bucket.document["Statement"][0]["Principal"] == "*"
+    lam = record(project, "aws_lambda_permission.s3")
+    assert lam.document["Statement"][0] == {
+        "Sid": "AllowS3",
+        "Effect": "Allow",
+        "Principal": {"Service": ["s3.amazonaws.com"]},
+        "Action": ["lambda:InvokeFunction"],
+        "Resource": ["processor"],
+        "Condition": {"ArnLike": {"AWS:SourceArn": ["arn:aws:s3:::acme-data"]}},
+    }
+
+
+def test_local_modules_followed_with_inputs_remote_listed():
+    project = load("modules")
+    addresses = sorted(p.address for p in project.principals)
+    assert addresses == [
+        'module.readers["etl"].aws_iam_role.this',
+        'module.readers["reports"].aws_iam_role.this',
+        "module.writer.aws_iam_role.this",
+    ]
+    etl = record(project, 'module.readers["etl"].aws_iam_role_policy.this')
+    assert etl.document["Statement"][0]["Resource"] == ["arn:aws:s3:::acme-reader-etl/*"]
+    assert etl.module == 'module.readers["etl"]'
+    trust = record(project, "module.writer.aws_iam_role.this")
+    assert trust.kind == "trust"
+    condition = trust.document["Statement"][0]["Condition"]
+    assert condition == {
+        "StringLike": {"token.actions.githubusercontent.com:sub": ["repo:acme/writer:*"]}
+    }
+    writer = principal(project, "module.writer.aws_iam_role.this")
+    assert writer.managed_policies == ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+    assert [(m.address, m.reason) for m in project.modules_not_followed] == [
+        ("module.vpc", "remote module: not followed")
+    ]
+
+
+def test_unknown_for_each_keeps_one_instance_with_unknown_key(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'variable "names" {}\n'
+        'resource "aws_iam_role" "r" {\n'
+        "  for_each = var.names\n"
+        "  name = each.key\n"
+        '  assume_role_policy = "{}"\n'
+        "}\n"
+    )
+    from iamlint.terraform.project import load_project
+
+    project = load_project([tmp_path], cwd=tmp_path)
+    (role,) = project.principals
+    assert role.address == "aws_iam_role.r"
+    assert isinstance(role.instance_key, Unknown)
+    assert isinstance(role.name, Unknown)
