@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import assert_line_column, at, load, record, source_text, value_matches_span
+from tf_helpers import assert_line_column, at, load, record, source_text, value_matches_span
 
 from iamlint.model import Unknown
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import load, record
+from tf_helpers import load, record
 
 from iamlint.model import Unknown
 

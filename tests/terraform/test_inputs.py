@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from conftest import FIXTURES, load, record
+from tf_helpers import FIXTURES, load, record
 
 from iamlint.model import Unknown
 

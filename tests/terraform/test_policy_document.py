@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import load, record, source_text
+from tf_helpers import load, record, source_text
 
 from iamlint.model import Unknown
 
