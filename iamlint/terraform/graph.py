@@ -228,9 +228,10 @@ def _resolve(
 
 def _attach_policies(records: list[PolicyRecord], principal: PrincipalRecord, value: Any) -> None:
     items = value if isinstance(value, list) else [value]
+    index = _records_index(records)
     for item in items:
         if isinstance(item, Reference | RefStr):
-            match = [r for r in records if r.address == item.address]
+            match = index.get(item.address, [])
             if match:
                 principal.identity_policies.append(match[0].address)
                 if principal.address not in match[0].attached_to:
@@ -247,7 +248,7 @@ def _attach_policies(records: list[PolicyRecord], principal: PrincipalRecord, va
         arn = str(item)
         named = [
             r
-            for r in records
+            for r in index.get("aws_iam_policy", [])
             if r.resource_type == "aws_iam_policy"
             and arn.startswith("arn:")
             and ":policy/" in arn
@@ -261,6 +262,24 @@ def _attach_policies(records: list[PolicyRecord], principal: PrincipalRecord, va
             principal.managed_policies.append(arn)
 
 
+_INDEX_CACHE: dict[int, tuple[int, dict[str, list[PolicyRecord]]]] = {}
+
+
+def _records_index(records: list[PolicyRecord]) -> dict[str, list[PolicyRecord]]:
+    """Records by address (and aws_iam_policy records by type), rebuilt when records grow."""
+    cached = _INDEX_CACHE.get(id(records))
+    if cached is not None and cached[0] == len(records):
+        return cached[1]
+    index: dict[str, list[PolicyRecord]] = {}
+    for record in records:
+        index.setdefault(record.address, []).append(record)
+        if record.resource_type == "aws_iam_policy":
+            index.setdefault("aws_iam_policy", []).append(record)
+    _INDEX_CACHE.clear()
+    _INDEX_CACHE[id(records)] = (len(records), index)
+    return index
+
+
 def _policy_name(record: PolicyRecord) -> str | None:
     return record.address.split(".")[-1].split("[")[0] if record.address else None
 
@@ -270,6 +289,8 @@ def _boundary(loader: Loader, item: _Instance, principal: PrincipalRecord) -> No
     if attr is None:
         return
     value = Evaluator(item.scope).eval(attr.value)
+    if value is None or value == "":
+        return  # `permissions_boundary = var.x` with a null default: no boundary
     if isinstance(value, Reference | RefStr):
         match = [r for r in loader.project.records if r.address == value.address]
         if match:

@@ -38,10 +38,22 @@ def lambda_permission_document(item: _Instance) -> tuple[Document, Location]:
     statement["Principal"] = principal_element
     statement["Action"] = value("action") or Unknown("action", where, "action is required")
     function = value("function_name")
+    if isinstance(function, str) and not function.startswith("arn:"):
+        # A bare function name: the policy's resource is the function's ARN.
+        function = Unknown(
+            str(function),
+            where,
+            "function ARN includes the account and region",
+            ("arn:aws:lambda:", None, ":", None, f":function:{function}"),
+        )
     statement["Resource"] = (
-        function
+        LList([function])
         if function is not None
-        else Unknown("function_name", where, "function_name is required")
+        else (
+            function
+            if function is not None
+            else Unknown("function_name", where, "function_name is required")
+        )
     )
     condition = LDict()
     source_arn = value("source_arn")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -88,6 +89,7 @@ def parse_text(file: SourceFile) -> Body:
 
 
 def _parse_job(job: tuple[str, str, str]) -> Body | InputError:
+    gc.disable()  # workers too: see load_project
     path, display, text = job
     try:
         return parse_text(SourceFile(Path(path), display, text))

@@ -58,12 +58,13 @@ def test_scp_and_resource_policies():
     assert bucket.attached_to == ["aws_s3_bucket.data"]
     assert bucket.document["Statement"][0]["Principal"] == "*"
     lam = record(project, "aws_lambda_permission.s3")
+    (function_arn,) = lam.document["Statement"][0].pop("Resource")
+    assert function_arn.parts == ("arn:aws:lambda:", None, ":", None, ":function:processor")
     assert lam.document["Statement"][0] == {
         "Sid": "AllowS3",
         "Effect": "Allow",
         "Principal": {"Service": ["s3.amazonaws.com"]},
         "Action": ["lambda:InvokeFunction"],
-        "Resource": ["processor"],
         "Condition": {"ArnLike": {"AWS:SourceArn": ["arn:aws:s3:::acme-data"]}},
     }
 
@@ -108,3 +109,15 @@ def test_unknown_for_each_keeps_one_instance_with_unknown_key(tmp_path):
     assert role.address == "aws_iam_role.r"
     assert isinstance(role.instance_key, Unknown)
     assert isinstance(role.name, Unknown)
+
+
+def test_null_boundary_means_no_boundary(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'variable "pb" {\n  default = null\n}\n'
+        'resource "aws_iam_role" "r" {\n  name = "r"\n  permissions_boundary = var.pb\n'
+        '  assume_role_policy = "{}"\n}\n'
+    )
+    from iamlint.terraform.project import load_project
+
+    (role,) = load_project([tmp_path], cwd=tmp_path).principals
+    assert role.permissions_boundary is None
