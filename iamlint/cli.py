@@ -41,6 +41,9 @@ def _register() -> None:
 
     main.add_command(policies)
     main.add_command(check)
+    from iamlint.usage.commands import usage
+
+    main.add_command(usage)
 
 
 _register()

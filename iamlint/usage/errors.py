@@ -12,6 +12,10 @@ class UsageInputError(Exception):
         self.line = line
         self.message = message
 
+    def __reduce__(self) -> tuple[type[UsageInputError], tuple[str, str, int | None]]:
+        # Errors travel back from worker processes; the default pickling loses the fields.
+        return (UsageInputError, (self.file, self.message, self.line))
+
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
         return f"{where}: {self.message}"
