@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from iamlint.usage.cloudtrail_import import import_cloudtrail
+from iamlint.usage.errors import UsageInputError
+from iamlint.usage.snapshot import dump_snapshot
+from iamlint.usage.sql import RESULT_COLUMNS, aggregate_sql, core_sql, import_result_csv
+
+
+def _load_generator():
+    path = Path(__file__).resolve().parents[2] / "bench" / "gen_cloudtrail.py"
+    spec = importlib.util.spec_from_file_location("gen_cloudtrail", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _without_engine(snapshot: dict) -> str:
+    for source in snapshot["sources"]:
+        source["engine"] = None
+    return dump_snapshot(snapshot)
+
+
+def test_every_engine_shares_the_same_core():
+    core = core_sql()
+    for engine in ("athena", "trino", "duckdb"):
+        assert core in aggregate_sql(engine)
+
+
+def test_athena_prunes_partitions_and_trino_filters_event_time():
+    athena = aggregate_sql("athena", start="2025-01-01", end="2025-03-31")
+    assert "\"timestamp\" >= '2025/01/01'" in athena
+    assert "eventtime <= '2025-03-31T23:59:59Z'" in athena
+    assert "FROM cloudtrail_logs_pp" in athena
+    trino = aggregate_sql("trino", table="ct.logs", start="2025-01-01")
+    assert '"timestamp"' not in trino and "FROM ct.logs" in trino
+
+
+def test_core_avoids_engine_specific_syntax():
+    core = core_sql()
+    # Named groups differ between Java regex and RE2; ->> and UNNEST belong in adapters.
+    assert "(?P<" not in core and "(?<" not in core
+    assert "->>" not in core and "unnest" not in core.lower()
+    assert re.search(r"GROUP BY 1, 2, .*15$", core)
+
+
+def test_duckdb_gives_the_same_snapshot_as_the_streaming_importer(cloudtrail_dir):
+    pytest.importorskip("duckdb")
+    from iamlint.usage.sql import import_duckdb
+
+    builder, problems = import_duckdb([str(cloudtrail_dir)])
+    streaming = import_cloudtrail([str(cloudtrail_dir)], jobs=2, show_progress=False)
+    assert problems == [] and streaming.problems == []
+    assert _without_engine(builder.render()) == _without_engine(streaming.builder.render())
+
+
+def test_duckdb_equivalence_on_generated_logs(tmp_path):
+    """A few thousand synthetic records: many roles, errors, data events, dated names."""
+    pytest.importorskip("duckdb")
+    from iamlint.usage.sql import import_duckdb
+
+    generate = _load_generator().generate
+
+    generate(tmp_path, files=6, records_per_file=400, seed=7)
+    builder, problems = import_duckdb([str(tmp_path)])
+    streaming = import_cloudtrail([str(tmp_path)], jobs=2, show_progress=False)
+    assert problems == []
+    assert _without_engine(builder.render()) == _without_engine(streaming.builder.render())
+
+
+def test_athena_csv_result_gives_the_same_usage(cloudtrail_dir, tmp_path):
+    duckdb = pytest.importorskip("duckdb")
+    from iamlint.usage.cloudtrail_files import discover
+
+    files = [str(p) for p in discover([str(cloudtrail_dir)]).files]
+    rows = duckdb.connect().execute(aggregate_sql("duckdb", files=files)).fetchall()
+    result = tmp_path / "results.csv"
+    with result.open("w", newline="") as handle:
+        # Athena writes every field quoted and NULL as an empty field.
+        writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
+        writer.writerow(RESULT_COLUMNS)
+        for row in rows:
+            writer.writerow(["" if v is None else v for v in row])
+    from_csv = import_result_csv(str(result)).render()
+    streaming = import_cloudtrail([str(cloudtrail_dir)], jobs=1, show_progress=False)
+    assert _evidence(from_csv) == _evidence(streaming.builder.render())
+    assert from_csv["sources"][0]["engine"] == "athena"
+
+
+def _evidence(snapshot: dict) -> dict:
+    """Principals and unmapped events, with the (content-derived) source id neutralised."""
+    text = json.dumps({"p": snapshot["principals"], "u": snapshot["unmapped"]}, sort_keys=True)
+    return json.loads(text.replace(snapshot["sources"][0]["id"], "SOURCE"))
+
+
+def test_csv_with_wrong_columns_is_an_input_error(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("principal,action\nx,y\n")
+    with pytest.raises(
+        UsageInputError, match="expected the result of `iamlint usage sql`"
+    ) as raised:
+        import_result_csv(str(path))
+    assert raised.value.line == 1
+
+
+def test_csv_with_a_bad_count_names_the_line(tmp_path):
+    path = tmp_path / "r.csv"
+    row = ["AwsApiCall"] + [""] * (len(RESULT_COLUMNS) - 4) + ["many", "", ""]
+    path.write_text(",".join(RESULT_COLUMNS) + "\n" + ",".join(row) + "\n")
+    with pytest.raises(UsageInputError, match="integer") as raised:
+        import_result_csv(str(path))
+    assert raised.value.line == 2
