@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from iamlint.usage.commands import usage
+
+ETL = "arn:aws:iam::111122223333:role/app-etl"
+
+
+def run(*args):
+    return CliRunner().invoke(usage, list(map(str, args)))
+
+
+def test_import_cloudtrail_writes_a_valid_snapshot(cloudtrail_dir, tmp_path):
+    out = tmp_path / "s.json"
+    result = run("import", "cloudtrail", cloudtrail_dir, "-o", out, "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    first = out.read_bytes()
+    assert run("import", "cloudtrail", cloudtrail_dir, "-o", out, "--jobs", "1").exit_code == 0
+    assert out.read_bytes() == first  # deterministic
+
+
+def test_bad_input_exits_2_names_the_file_and_keeps_the_rest(cloudtrail_dir, fixtures, tmp_path):
+    out = tmp_path / "s.json"
+    result = run("import", "cloudtrail", cloudtrail_dir, fixtures / "broken", "-o", out)
+    assert result.exit_code == 2
+    assert "truncated.json:3:" in result.output
+    assert "Traceback" not in result.output
+    assert ETL in out.read_text()
+
+
+@pytest.mark.parametrize(
+    ("kind", "files", "extra"),
+    [
+        (
+            "access-analyzer",
+            [
+                "access-analyzer/get-generated-policy.json",
+                "access-analyzer/get-finding-v2.json",
+                "access-analyzer/get-finding-recommendation.json",
+            ],
+            [],
+        ),
+        ("last-accessed", ["last-accessed/action-level.json"], ["--principal", ETL]),
+        ("iamlive", ["iamlive/policy.json"], ["--principal", ETL]),
+    ],
+)
+def test_import_other_sources(fixtures, tmp_path, kind, files, extra):
+    out = tmp_path / "s.json"
+    result = run("import", kind, *[fixtures / f for f in files], "-o", out, *extra)
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(out.read_text())["sources"]) == len(files)
+
+
+def test_missing_principal_is_an_input_error(fixtures):
+    result = run("import", "iamlive", fixtures / "iamlive/policy.json")
+    assert result.exit_code == 2 and "--principal" in result.output
+
+
+def test_unrecognised_access_analyzer_file(fixtures, tmp_path):
+    result = run("import", "access-analyzer", fixtures / "iamlive/policy.json")
+    assert result.exit_code == 2 and "get-generated-policy" in result.output
+
+
+def test_sql_prints_the_query_for_each_engine():
+    for engine in ("athena", "trino", "duckdb"):
+        result = run("sql", "--engine", engine)
+        assert result.exit_code == 0 and "regexp_extract" in result.output
+    assert run("sql", "--engine", "athena", "--start", "yesterday").exit_code == 2
+
+
+def test_merge_and_diff(cloudtrail_dir, fixtures, tmp_path):
+    ct, la, merged = tmp_path / "ct.json", tmp_path / "la.json", tmp_path / "m.json"
+    assert run("import", "cloudtrail", cloudtrail_dir, "-o", ct).exit_code == 0
+    assert (
+        run(
+            "import",
+            "last-accessed",
+            fixtures / "last-accessed/action-level.json",
+            "--principal",
+            ETL,
+            "-o",
+            la,
+        ).exit_code
+        == 0
+    )
+    assert run("merge", ct, la, "-o", merged).exit_code == 0
+    result = run("diff", ct, merged)
+    assert result.exit_code == 0
+    assert f"+ {ETL} now uses s3:ListAllMyBuckets" in result.output
+    assert run("diff", ct, merged, "--exit-code").exit_code == 1
+    as_json = json.loads(run("diff", ct, merged, "--format", "json").output)
+    assert {"principal": ETL, "action": "kms:*"} in as_json["new_actions"]
+    assert run("merge", ct, ct).exit_code == 2
+
+
+def test_invalid_snapshot_in_diff_is_exit_2(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema": "nope"}')
+    result = run("diff", bad, bad)
+    assert result.exit_code == 2 and "bad.json" in result.output
+
+
+def test_registered_on_the_main_command():
+    from iamlint.cli import main
+
+    result = CliRunner().invoke(main, ["usage", "--help"])
+    assert result.exit_code == 0 and "import" in result.output
