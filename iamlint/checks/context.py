@@ -1,0 +1,66 @@
+"""What every rule family gets: the project, the catalog, the configuration, parsed policies.
+
+A rule family is a module in `iamlint/checks/` with ``run(ctx: CheckContext) ->
+Iterable[Finding]``; it reads rule metadata (severity, title) from the catalog in `rules/`
+through `ctx.severity(rule_id)`, never hard-coding it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from iamlint.checks.finding import Severity
+from iamlint.terraform.project import PolicyRecord, PrincipalRecord, Project
+
+
+@dataclass(slots=True)
+class Config:
+    """`[tool.iamlint]` in pyproject.toml or `.iamlint.toml` (keys in kebab-case there)."""
+
+    select: list[str] = field(default_factory=list)  # rule ids or prefixes; empty = all
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)  # rule id -> severity override
+    fail_on: str = "info"  # lowest severity that makes the exit code 1
+    max_session_duration: int = 3600  # seconds (T405)
+    required_boundary: str | None = None  # ARN or glob every role/user must have (G501)
+    approved_regions: list[str] = field(default_factory=list)  # G505/G506
+    admin_role_pattern: str | None = None  # G505: the role allowed to manage IAM
+    rule_packs: list[str] = field(default_factory=list)  # extra rule catalogs (paths)
+    account_id: str | None = None  # fills ARNs' account where Terraform leaves it unknown
+
+
+@dataclass(slots=True)
+class CheckContext:
+    project: Project
+    config: Config
+    catalog: Any  # iamlint.policy.catalog.Catalog
+    severities: dict[str, Severity] = field(default_factory=dict)
+    _parsed: dict[int, Any] = field(default_factory=dict)
+
+    def severity(self, rule: str) -> Severity:
+        override = self.config.severity.get(rule)
+        if override:
+            return Severity.parse(override)
+        return self.severities.get(rule, Severity.MEDIUM)
+
+    def policy(self, record: PolicyRecord) -> Any:
+        """The record's document parsed by `iamlint.policy.document.parse_policy` (cached)."""
+        key = id(record)
+        if key not in self._parsed:
+            from iamlint.policy.document import PolicyKind, parse_policy
+
+            kind = {
+                "identity": PolicyKind.IDENTITY,
+                "trust": PolicyKind.TRUST,
+                "resource": PolicyKind.RESOURCE,
+                "scp": PolicyKind.SCP,
+                "rcp": PolicyKind.RCP,
+                "boundary": PolicyKind.BOUNDARY,
+            }.get(record.kind, PolicyKind.IDENTITY)
+            self._parsed[key] = parse_policy(record.document, name=record.address, kind=kind)
+        return self._parsed[key]
+
+    def records_of(self, principal: PrincipalRecord) -> list[PolicyRecord]:
+        by_address = {r.address: r for r in self.project.records}
+        return [by_address[a] for a in principal.identity_policies if a in by_address]
