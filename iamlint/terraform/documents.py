@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from iamlint.model import Location, Unknown
@@ -109,7 +109,8 @@ class _Normalizer:
 
     def string_list(self, value: Any, pointer: str) -> Any:
         if isinstance(value, Unknown):
-            return value
+            # A template always renders one string; anything else may be a whole list.
+            return [value] if value.parts is not None else value
         items = value if isinstance(value, list) else [value]
         out: list[Any] = []
         for index, item in enumerate(items):
@@ -356,7 +357,8 @@ def _restore(data: Any, template: Unknown, known: tuple[Unknown, ...]) -> Any:
                 parts.append(piece)
         first = inner[0] if inner else template
         if parts == [None]:
-            return first
+            # Inside JSON quotes the value is one string, whatever the expression is.
+            return replace(first, parts=(None,)) if first.parts is None else first
         text = "".join(
             p if p is not None else "${" + (inner.pop(0).text if inner else "?") + "}"
             for p in parts

@@ -16,6 +16,7 @@ from typing import Any
 
 from iamlint.model import Location, Unknown
 from iamlint.terraform import syntax as s
+from iamlint.terraform.errors import InputError
 from iamlint.terraform.files import SourceFile
 from iamlint.terraform.functions import FUNCTIONS, CannotEvaluate, jsonencode
 from iamlint.terraform.module import Declared, ModuleSource
@@ -414,8 +415,8 @@ class Evaluator:
             picked = key if first == "key" else value if first == "value" else _MISSING
             if picked is _MISSING:
                 return self.unknown(expr, "each has only key and value")
-            if isinstance(picked, Unknown):
-                return self.unknown(expr, "for_each key or value known only to Terraform")
+            if isinstance(picked, Unknown) and not steps[1:]:
+                return picked  # keep what it refers to (a policy ARN passed in a map, say)
             return self._apply_steps(expr, picked, steps[1:])
         if root == "count" and first == "index" and scope.count is not None:
             if isinstance(scope.count, Unknown):
@@ -522,6 +523,16 @@ class _TemplateFileEvaluator(Evaluator):
     def _traverse(self, expr: s.Expr, root: str, steps: list[tuple[str, Any]]) -> Any:
         if root in self.allowed:
             return super()._traverse(expr, root, steps)
+        # Terraform refuses to render such a template: an input error, not just an unknown.
+        where = self.loc(expr)
+        self.scope.instance.project.error(
+            InputError(
+                where.file,
+                where.line,
+                where.column,
+                f"templatefile(): {root!r} is not among the variables passed to it",
+            )
+        )
         return self.unknown(expr, f"{root} is not a variable passed to templatefile()")
 
 

@@ -25,6 +25,7 @@ from iamlint.terraform.policy_document import build_policy_document
 from iamlint.terraform.values import LDict, LList, LStr, PolicyDocumentValue, Reference, plain
 
 MAX_MODULE_DEPTH = 16
+_MODULE_META = {"source", "version", "count", "for_each", "providers", "depends_on"}
 
 
 @dataclass(slots=True)
@@ -255,21 +256,24 @@ class Loader:
                 ModuleNote(address, raw_source, where, "module folder has no Terraform files")
             )
             return
+        for attr_name, attr in declared.block.body.attributes.items():
+            if attr_name not in _MODULE_META and attr_name not in child_source.variables:
+                at = declared.file.location(*attr.span)
+                self.error(
+                    InputError(
+                        at.file,
+                        at.line,
+                        at.column,
+                        f"module {name!r} declares no variable {attr_name!r}",
+                    )
+                )
         base_scope = Scope(parent, declared.file)
         for key, scope in self._expand(declared, base_scope):
             suffix = _key_suffix(key)
             inputs = {
                 attr_name: Evaluator(scope).eval(attr.value)
                 for attr_name, attr in declared.block.body.attributes.items()
-                if attr_name
-                not in (
-                    "source",
-                    "version",
-                    "count",
-                    "for_each",
-                    "providers",
-                    "depends_on",
-                )
+                if attr_name not in _MODULE_META
             }
             child = ModuleInstance(
                 self, child_source, f"{address}{suffix}", inputs, {}, parent.root

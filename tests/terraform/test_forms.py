@@ -38,7 +38,7 @@ def test_heredoc_plain_and_trimmed():
     assert statements("aws_iam_policy.heredoc")[0]["Action"] == ["logs:PutLogEvents"]
     trimmed = statements("aws_iam_policy.heredoc_trim")[0]
     assert trimmed["Action"] == ["sns:Publish"]
-    resource = trimmed["Resource"]
+    (resource,) = trimmed["Resource"]  # one string, known only to Terraform
     assert isinstance(resource, Unknown) and resource.text == "var.unset"
     assert source_text(resource.location) == "var.unset"
 

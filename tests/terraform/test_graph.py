@@ -121,3 +121,66 @@ def test_null_boundary_means_no_boundary(tmp_path):
 
     (role,) = load_project([tmp_path], cwd=tmp_path).principals
     assert role.permissions_boundary is None
+
+
+def _write(folder, files):
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def test_policy_passed_to_a_module_in_a_map_keeps_its_attachment(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "main.tf": (
+                'resource "aws_iam_policy" "custom" {\n  name = "custom"\n'
+                '  policy = jsonencode({ Version = "2012-10-17", Statement = [] })\n}\n'
+                'module "role" {\n  source = "./role"\n'
+                "  policies = { custom = aws_iam_policy.custom.arn,"
+                ' ro = "arn:aws:iam::aws:policy/ReadOnlyAccess" }\n}\n'
+            ),
+            "role/main.tf": (
+                'variable "policies" {}\n'
+                'resource "aws_iam_role" "this" {\n  name = "r"\n  assume_role_policy = "{}"\n}\n'
+                'resource "aws_iam_role_policy_attachment" "this" {\n'
+                "  for_each = var.policies\n  role = aws_iam_role.this.name\n"
+                "  policy_arn = each.value\n}\n"
+            ),
+        },
+    )
+    from iamlint.terraform.project import load_project
+
+    project = load_project([tmp_path], cwd=tmp_path)
+    (role,) = project.principals
+    assert role.identity_policies == ["aws_iam_policy.custom"]
+    assert role.managed_policies == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    assert record(project, "aws_iam_policy.custom").attached_to == ["module.role.aws_iam_role.this"]
+
+
+def test_module_argument_without_variable_and_template_variable_missing_are_errors(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "main.tf": (
+                'module "m" {\n  source = "./m"\n  nmae = "typo"\n}\n'
+                'resource "aws_iam_policy" "t" {\n  name = "t"\n'
+                '  policy = templatefile("${path.module}/p.tpl", { bucket = "b" })\n}\n'
+            ),
+            "p.tpl": '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+            '"Action": "s3:GetObject", "Resource": "arn:aws:s3:::${bucket}/${prefix}"}]}',
+            "m/main.tf": 'variable "name" {\n  default = "x"\n}\n',
+        },
+    )
+    from iamlint.terraform.project import load_project
+
+    project = load_project([tmp_path], cwd=tmp_path)
+    messages = sorted(e.message for e in project.errors)
+    assert messages == [
+        "module 'm' declares no variable 'nmae'",
+        "templatefile(): 'prefix' is not among the variables passed to it",
+    ]
+    (resource,) = record(project, "aws_iam_policy.t").document["Statement"][0]["Resource"]
+    assert isinstance(resource, Unknown)
+    assert resource.parts == ("arn:aws:s3:::b/", None)
