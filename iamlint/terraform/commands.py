@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from iamlint.terraform.project import Project, load_project
+from iamlint.terraform.project import Project
+from iamlint.terraform.project_cache import load_project_cached
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -22,7 +23,7 @@ var_file_option = click.option(
 
 
 def load(paths: tuple[Path, ...], var_files: tuple[Path, ...]) -> Project:
-    return load_project(list(paths) or [Path(".")], list(var_files))
+    return load_project_cached(list(paths) or [Path(".")], list(var_files))
 
 
 def report_errors(project: Project) -> None:

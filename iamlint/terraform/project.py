@@ -18,11 +18,11 @@ from iamlint.terraform import syntax as s
 from iamlint.terraform.documents import Document, from_value
 from iamlint.terraform.errors import InputError
 from iamlint.terraform.evaluate import Evaluator, ModuleInstance, RefStr, Scope
-from iamlint.terraform.files import SourceFile, read_text
+from iamlint.terraform.files import read_text
 from iamlint.terraform.loader import discover, display_path, load_files
 from iamlint.terraform.module import Declared, ModuleSource
 from iamlint.terraform.policy_document import build_policy_document
-from iamlint.terraform.values import LDict, LList, LStr, PolicyDocumentValue, Reference, plain
+from iamlint.terraform.values import PolicyDocumentValue, Reference, plain
 
 MAX_MODULE_DEPTH = 16
 _MODULE_META = {"source", "version", "count", "for_each", "providers", "depends_on"}
@@ -105,6 +105,9 @@ class Loader:
         self._documents: dict[tuple[int, str, str], PolicyDocumentValue] = {}
         self._used_documents: set[str] = set()
         self._errors_seen: set[str] = set()
+        # Everything read besides the discovered .tf files, so a cached result can be checked.
+        self.dependencies: set[Path] = set()
+        self.dependency_dirs: set[Path] = set()
 
     # --- loading -----------------------------------------------------------------------------
 
@@ -171,6 +174,7 @@ class Loader:
 
     def _tfvars_in(self, folder: Path) -> dict[str, Any]:
         values: dict[str, Any] = {}
+        self.dependency_dirs.add(folder)
         candidates = [folder / "terraform.tfvars", *sorted(folder.glob("*.auto.tfvars"))]
         for path in candidates:
             if path.is_file():
@@ -181,6 +185,7 @@ class Loader:
         from iamlint.terraform.loader import parse_text
 
         display = display_path(path, self.cwd)
+        self.dependencies.add(path)
         try:
             file = read_text(path, display)
             body = parse_text(file)
@@ -199,8 +204,10 @@ class Loader:
         if not folder.is_dir():
             return None
         source = ModuleSource(folder)
+        self.dependency_dirs.add(folder)
         files = discover([folder])
         files = [f for f in files if f.parent == folder]
+        self.dependencies.update(files)
         for _path, result in load_files(files, self.cwd).items():
             if isinstance(result, InputError):
                 self.error(result)
@@ -337,6 +344,7 @@ class Loader:
                 )
             )
             return Unknown(raw, where, "file outside the scanned folder: not read")
+        self.dependencies.add(path)
         try:
             file = read_text(path, display_path(path, self.cwd))
         except InputError as err:
@@ -740,7 +748,10 @@ def _scan_root(paths: list[Path], cwd: Path) -> Path:
 
 
 def load_project(
-    paths: list[Path], var_files: list[Path] | None = None, cwd: Path | None = None
+    paths: list[Path],
+    var_files: list[Path] | None = None,
+    cwd: Path | None = None,
+    on_loader: Any = None,
 ) -> Project:
     """Read the Terraform under ``paths``; input errors are collected, never raised."""
     # The cyclic collector finds nothing to free in parse trees and evaluated values but walks
@@ -748,19 +759,10 @@ def load_project(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return Loader(paths, var_files or [], (cwd or Path.cwd()).resolve()).load()
+        loader = Loader(paths, var_files or [], (cwd or Path.cwd()).resolve())
+        if on_loader is not None:
+            on_loader(loader)
+        return loader.load()
     finally:
         if enabled:
             gc.enable()
-
-
-__all__ = [
-    "LDict",
-    "LList",
-    "LStr",
-    "PolicyRecord",
-    "PrincipalRecord",
-    "Project",
-    "SourceFile",
-    "load_project",
-]
