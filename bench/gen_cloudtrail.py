@@ -92,6 +92,8 @@ def _hex(rnd: random.Random, n: int) -> str:
 
 
 class _World:
+    """Roles behave like workloads: each uses a handful of APIs on a handful of resources."""
+
     def __init__(self, rnd: random.Random, roles: int) -> None:
         self.roles = [
             f"svc-{i:04d}-{rnd.choice(['etl', 'api', 'worker', 'deploy', 'batch'])}"
@@ -106,6 +108,20 @@ class _World:
             f"{_hex(rnd, 8)}-{_hex(rnd, 4)}-{_hex(rnd, 4)}-{_hex(rnd, 4)}-{_hex(rnd, 12)}"
             for _ in range(max(3, roles // 10))
         ]
+        self.role_events = {
+            role: rnd.sample(range(len(EVENTS)), k=rnd.randrange(4, 12)) for role in self.roles
+        }
+
+    def narrowed(self, role: str) -> _World:
+        """The same world seen by one role: two resources of each kind."""
+        view = object.__new__(_World)
+        seed = sum(map(ord, role))
+        for kind in ("buckets", "tables", "functions", "queues", "keys"):
+            items = getattr(self, kind)
+            start = seed % len(items)
+            setattr(view, kind, (items + items)[start : start + 2])
+        view.roles, view.users = self.roles, self.users
+        return view
 
 
 def _identity(rnd: random.Random, world: _World, when: datetime) -> dict[str, Any]:
@@ -235,9 +251,17 @@ def _action_of(source: str, name: str) -> str:
 def _record(
     rnd: random.Random, world: _World, when: datetime, region: str, seq: int
 ) -> dict[str, Any]:
-    _, source, name, category, read_only, kind = rnd.choices(EVENTS, weights=_WEIGHTS)[0]
     identity = _identity(rnd, world, when)
-    resources, params = _resources(rnd, world, kind, region)
+    issuer = identity.get("sessionContext", {}).get("sessionIssuer", {}).get("userName")
+    if issuer:
+        choices = world.role_events[issuer]
+        _, source, name, category, read_only, kind = EVENTS[
+            rnd.choices(choices, weights=[_WEIGHTS[i] for i in choices])[0]
+        ]
+        resources, params = _resources(rnd, world.narrowed(issuer), kind, region)
+    else:
+        _, source, name, category, read_only, kind = rnd.choices(EVENTS, weights=_WEIGHTS)[0]
+        resources, params = _resources(rnd, world, kind, region)
     record: dict[str, Any] = {
         "eventVersion": "1.10",
         "userIdentity": identity,

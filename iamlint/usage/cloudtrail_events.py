@@ -235,34 +235,27 @@ def fold_groups(
             builder.principal(principal).aliases.add(key[K_SESSION_PREFIX] + "/*")
 
         error_code = key[K_ERROR_CODE]
-        denied = is_authorization_error(error_code)
-        counts = (0, count, 0) if denied else ((count, 0, 0) if not error_code else (0, 0, count))
-        fields = normalize_fields(
-            DenialFields(
-                key[K_DENIED_ACTION],
-                key[K_DENY_REASON],
-                key[K_DENY_POLICY_ARN],
-                key[K_DENY_RESOURCE],
-                bool(key[K_ENCODED]),
-            )
-        )
         mapping = _mapping(event_source, event_name)
-        if denied and fields.action:
-            # The message names the permission AWS actually checked (e.g. s3:GetObject for a
-            # CopyObject source): more precise than the event-name mapping.
-            actions, method = (fields.action,), "message"
-        else:
-            actions, method = mapping.actions, mapping.method
-        if not actions:
-            if mapping.method == "permissionless":
-                coverage.skipped["permissionless call"] += count
-            else:
-                builder.add_unmapped(
-                    event_source, event_name, principal, count, first, last, source_id
-                )
-            continue
+        actions, method = mapping.actions, mapping.method
         denial_key = None
-        if denied:
+        fields = None
+        if error_code is None:
+            counts = (count, 0, 0)
+        elif is_authorization_error(error_code):
+            counts = (0, count, 0)
+            fields = normalize_fields(
+                DenialFields(
+                    key[K_DENIED_ACTION],
+                    key[K_DENY_REASON],
+                    key[K_DENY_POLICY_ARN],
+                    key[K_DENY_RESOURCE],
+                    bool(key[K_ENCODED]),
+                )
+            )
+            if fields.action:
+                # The message names the permission AWS actually checked (e.g. s3:GetObject for
+                # a CopyObject source): more precise than the event-name mapping.
+                actions, method = (fields.action,), "message"
             denial = interpret_denial(fields)
             denial_key = (
                 denial.kind,
@@ -271,8 +264,18 @@ def fold_groups(
                 denial.via,
                 denial.encoded_only,
             )
+        else:
+            counts = (0, 0, count)
+        if not actions:
+            if mapping.method == "permissionless":
+                coverage.skipped["permissionless call"] += count
+            else:
+                builder.add_unmapped(
+                    event_source, event_name, principal, count, first, last, source_id
+                )
+            continue
         resources = _parse_resources(key[K_RESOURCES])
-        if not resources and denied and fields.resource:
+        if not resources and fields is not None and fields.resource:
             resources = [("", fields.resource)]
         for action in actions:
             for resource in _resources_for(action, resources):

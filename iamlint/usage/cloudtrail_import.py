@@ -28,12 +28,14 @@ from iamlint.usage.source_ids import source_id_for
 
 
 @dataclass(slots=True)
-class FileResult:
-    path: str
-    digest: str | None
-    builder: SnapshotBuilder | None
-    coverage: CloudTrailCoverage | None
-    error: UsageInputError | None
+class ChunkResult:
+    """What one worker task returns for a chunk of files."""
+
+    builder: SnapshotBuilder
+    coverage: CloudTrailCoverage
+    digests: list[str]
+    errors: list[UsageInputError]
+    files: int
 
 
 def group_records(records: Sequence[Any]) -> dict[EventKey, list[Any]]:
@@ -60,22 +62,40 @@ def group_records(records: Sequence[Any]) -> dict[EventKey, list[Any]]:
     return groups
 
 
-def process_file(path: str, source_id: str) -> FileResult:
-    try:
-        raw = read_bytes(Path(path))
-        digest = file_digest(raw)
-        records = parse_log_file(Path(path), raw)
-    except UsageInputError as error:
-        return FileResult(path, None, None, None, error)
-    groups = group_records(records)
+def process_files(paths: Sequence[str], source_id: str) -> ChunkResult:
+    """Read a chunk of files into one builder.
+
+    Chunks (rather than single files) keep the per-task result small relative to the work:
+    pickling a builder back to the parent and merging it there is serial work.
+    """
     builder = SnapshotBuilder()
     coverage = CloudTrailCoverage()
-    fold_groups(((k, v[0], v[1], v[2]) for k, v in groups.items()), builder, coverage, source_id)
-    return FileResult(path, digest, builder, coverage, None)
+    digests: list[str] = []
+    errors: list[UsageInputError] = []
+    for path in paths:
+        try:
+            raw = read_bytes(Path(path))
+            records = parse_log_file(Path(path), raw)
+        except UsageInputError as error:
+            errors.append(error)
+            continue
+        digests.append(file_digest(raw))
+        groups = group_records(records)
+        fold_groups(
+            ((k, v[0], v[1], v[2]) for k, v in groups.items()), builder, coverage, source_id
+        )
+    return ChunkResult(builder, coverage, digests, errors, len(paths))
 
 
-def _process_file_args(args: tuple[str, str]) -> FileResult:
-    return process_file(*args)
+def _process_files_args(args: tuple[list[str], str]) -> ChunkResult:
+    return process_files(*args)
+
+
+def chunked(files: Sequence[str], jobs: int) -> list[list[str]]:
+    # About eight tasks per worker: enough to balance uneven files and to move the progress
+    # bar, few enough that merging results in the parent stays cheap.
+    size = max(1, -(-len(files) // (jobs * 8)))
+    return [list(files[i : i + size]) for i in range(0, len(files), size)]
 
 
 @dataclass(slots=True)
@@ -130,22 +150,20 @@ def import_cloudtrail(
     digests: list[str] = []
     results: Any
     pool = None
+    tasks = [(chunk, provisional) for chunk in chunked(files, jobs)]
     if jobs > 1:
         pool = multiprocessing.get_context("fork").Pool(jobs)
-        results = pool.imap_unordered(_process_file_args, [(f, provisional) for f in files])
+        results = pool.imap_unordered(_process_files_args, tasks)
     else:
-        results = (process_file(f, provisional) for f in files)
+        results = (process_files(*task) for task in tasks)
     try:
         for result in results:
-            if result.error is not None:
-                problems.append(result.error)
-            else:
-                assert result.builder is not None and result.coverage is not None
-                builder.merge(result.builder)
-                coverage.merge(result.coverage)
-                digests.append(result.digest or "")
+            problems.extend(result.errors)
+            builder.merge(result.builder)
+            coverage.merge(result.coverage)
+            digests.extend(result.digests)
             if progress is not None:
-                progress.advance(result.coverage.records_read if result.coverage else 0)
+                progress.advance(result.coverage.records_read, files=result.files)
     finally:
         if pool is not None:
             pool.close()

@@ -18,8 +18,8 @@ class Progress:
         self.started = time.monotonic()
         self._last_draw = 0.0
 
-    def advance(self, records: int) -> None:
-        self.done += 1
+    def advance(self, records: int, files: int = 1) -> None:
+        self.done += files
         self.records += records
         now = time.monotonic()
         if self.enabled and (now - self._last_draw > 0.1 or self.done == self.total):

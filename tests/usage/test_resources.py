@@ -10,6 +10,8 @@ from iamlint.usage.resources import SmallestValues, generalize_arn
 def test_generalizations_keep_the_part_a_policy_names():
     assert generalize_arn("arn:aws:s3:::bucket/a/b/c.csv") == "arn:aws:s3:::bucket/*"
     assert generalize_arn("arn:aws:s3:::bucket") == "arn:aws:s3:::bucket"
+    assert generalize_arn("arn:aws:s3:::bucket/") == "arn:aws:s3:::bucket/"
+    assert generalize_arn("arn:aws-cn:s3:::bucket/k") == "arn:aws-cn:s3:::bucket/*"
     assert (
         generalize_arn("arn:aws:logs:us-east-1:111122223333:log-group:/app:log-stream:2025/i-1")
         == "arn:aws:logs:us-east-1:111122223333:log-group:/app:log-stream:*"
