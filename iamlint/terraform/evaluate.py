@@ -170,32 +170,67 @@ class Evaluator:
             return self.unknown(expr, "template directives (%{ if }/%{ for }) are not evaluated")
         pieces: list[str | None] = []
         unknowns: list[Unknown] = []
-        for part in expr.parts:
-            if isinstance(part, str):
-                pieces.append(part)
-                continue
-            value = self.eval(part)
-            if isinstance(value, Unknown) or not _is_scalar(value):
-                unknowns.append(
-                    value
-                    if isinstance(value, Unknown)
-                    else self.unknown(part, "a collection inside a string template")
-                )
-                pieces.append(None)
-            else:
-                pieces.append(_scalar_text(value))
+        try:
+            nodes = _nest(expr.parts)
+        except ValueError:
+            return self.unknown(expr, "template directives are not balanced")
+        blocked = self._render(nodes, pieces, unknowns)
+        if blocked:
+            return self.unknown(expr, blocked)
         if unknowns:
             return TemplateUnknown(
                 " ".join(self.text(expr).split()),
                 self.loc(expr),
                 "interpolates values known only to Terraform",
-                tuple(pieces),
+                _merge_parts(pieces),
                 tuple(unknowns),
             )
         text = "".join(p or "" for p in pieces)
         if expr.heredoc:
             return HeredocText(text, self.loc(expr), self.loc(expr).line + 1)
         return LStr(text, self.loc(expr))
+
+    def with_names(self, **names: Any) -> Evaluator:
+        return Evaluator(self.scope.with_names(**names))
+
+    def _render(self, nodes: list[Any], pieces: list[str | None], unknowns: list[Unknown]) -> str:
+        """Render template nodes into pieces; a non-empty result is why it cannot be known."""
+        for node in nodes:
+            if isinstance(node, str):
+                pieces.append(node)
+            elif isinstance(node, list):
+                kind, directive, body, other = node
+                value = self.eval(directive.expr)
+                if kind == "if":
+                    if not isinstance(value, bool):
+                        return "an %{ if } over values known only to Terraform"
+                    blocked = self._render(body if value else other, pieces, unknowns)
+                elif isinstance(value, dict | list) and not isinstance(value, Unknown):
+                    items = (
+                        list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+                    )
+                    blocked = ""
+                    for key, item in items:
+                        names = dict(zip(directive.names[::-1], (item, key), strict=False))
+                        blocked = self.with_names(**names)._render(body, pieces, unknowns)
+                        if blocked:
+                            break
+                else:
+                    return "a %{ for } over a collection known only to Terraform"
+                if blocked:
+                    return blocked
+            else:
+                value = self.eval(node)
+                if isinstance(value, Unknown) or not _is_scalar(value):
+                    unknowns.append(
+                        value
+                        if isinstance(value, Unknown)
+                        else self.unknown(node, "a collection inside a string template")
+                    )
+                    pieces.append(None)
+                else:
+                    pieces.append(_scalar_text(value))
+        return ""
 
     def _e_TupleExpr(self, expr: s.TupleExpr) -> Any:
         out = LList((self.eval(item) for item in expr.items), self.loc(expr))
@@ -484,6 +519,31 @@ def _scalar_text(value: Any) -> str:
     return str(value)
 
 
+def _nest(parts: list[Any]) -> list[Any]:
+    """Flat template parts into nested ``[kind, directive, body, else_body]`` nodes."""
+    root: list[Any] = []
+    stack: list[list[Any]] = [root]
+    open_nodes: list[list[Any]] = []
+    for part in parts:
+        if not isinstance(part, s.Directive):
+            stack[-1].append(part)
+        elif part.kind in ("for", "if"):
+            node: list[Any] = [part.kind, part, [], []]
+            stack[-1].append(node)
+            open_nodes.append(node)
+            stack.append(node[2])
+        elif part.kind == "else" and open_nodes and open_nodes[-1][0] == "if":
+            stack[-1] = open_nodes[-1][3]
+        elif part.kind in ("endfor", "endif") and open_nodes:
+            open_nodes.pop()
+            stack.pop()
+        else:
+            raise ValueError(part.kind)
+    if open_nodes:
+        raise ValueError("unclosed directive")
+    return root
+
+
 def _merge_parts(pieces: list[str | None]) -> tuple[str | None, ...]:
     merged: list[str | None] = []
     for piece in pieces:
@@ -519,6 +579,9 @@ class _TemplateFileEvaluator(Evaluator):
     def __init__(self, scope: Scope, allowed: set[str]) -> None:
         super().__init__(scope)
         self.allowed = allowed
+
+    def with_names(self, **names: Any) -> Evaluator:
+        return _TemplateFileEvaluator(self.scope.with_names(**names), self.allowed | set(names))
 
     def _traverse(self, expr: s.Expr, root: str, steps: list[tuple[str, Any]]) -> Any:
         if root in self.allowed:

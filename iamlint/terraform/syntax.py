@@ -40,6 +40,15 @@ class Template(Expr):
 
 
 @dataclass(slots=True)
+class Directive(Expr):
+    """A template directive: ``%{ for k, v in coll }``, ``%{ if c }``, ``else``, ``endif``..."""
+
+    kind: str  # for | if | else | endfor | endif
+    expr: Expr | None = None
+    names: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
 class TupleExpr(Expr):
     items: list[Expr]
 
@@ -284,6 +293,7 @@ class Converter:
         """Split a heredoc body into text and `${...}` expressions (escapes `$${`, `%%{`)."""
         parts: list[str | Expr] = []
         literal: list[str] = []
+        strip_next = False  # a `~}` strips the whitespace that follows it
         i = 0
         while i < len(body):
             if body.startswith("$${", i) or body.startswith("%%{", i):
@@ -295,22 +305,47 @@ class Converter:
                 if close < 0:
                     literal.append(body[i:])
                     break
-                if literal:
-                    parts.append("".join(literal))
-                    literal = []
                 inner_text = body[i + 2 : close]
+                text = "".join(literal)
+                if strip_next:
+                    text = text.lstrip()
+                if inner_text.startswith("~"):
+                    text = text.rstrip()  # `${~` / `%{~` strips the whitespace before it
+                if text:
+                    parts.append(text)
+                literal = []
+                strip_next = inner_text.rstrip().endswith("~")
                 span = (offset + i, offset + close + 1)
                 if body[i] == "%":
-                    parts.append(Call(span, "<directive>", []))
+                    parts.append(self._directive(inner_text, offset + i + 2, span))
                 else:
                     parts.append(self._inner_expression(inner_text, offset + i + 2, span))
                 i = close + 1
                 continue
             literal.append(body[i])
             i += 1
-        if literal:
-            parts.append("".join(literal))
+        text = "".join(literal)
+        if strip_next:
+            text = text.lstrip()
+        if text:
+            parts.append(text)
         return parts
+
+    def _directive(self, source: str, offset: int, span: Span) -> Expr:
+        inner = source.strip().strip("~").strip()
+        lead = source.find(inner) if inner else 0
+        if inner in ("else", "endif", "endfor"):
+            return Directive(span, inner)
+        match = re.match(r"for\s+(\w+)(?:\s*,\s*(\w+))?\s+in\s+", inner)
+        if match:
+            names = tuple(n for n in match.groups() if n)
+            rest = inner[match.end() :]
+            expr = self._inner_expression(rest, offset + lead + match.end(), span)
+            return Directive(span, "for", expr, names)
+        if inner.startswith("if "):
+            expr = self._inner_expression(inner[3:], offset + lead + 3, span)
+            return Directive(span, "if", expr)
+        return Call(span, "<directive>", [])
 
     def _inner_expression(self, source: str, offset: int, span: Span) -> Expr:
         from iamlint.terraform.parser import parse_hcl

@@ -91,3 +91,33 @@ def test_every_recorded_span_spells_its_value():
                 value = at(rec.document, pointer) if pointer else rec.document
                 text = source_text(loc)
                 assert value_matches_span(value, text), (rec.address, pointer, value, text)
+
+
+def test_template_directives_render_over_known_values(tmp_path):
+    from iamlint.terraform.project import load_project
+
+    (tmp_path / "p.json.tpl").write_text(
+        '{"Version": "2012-10-17", "Statement": [\n'
+        "%{ for i, b in buckets ~}\n"
+        '  {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::${b}/*"}'
+        "%{ if i < length(buckets) - 1 },%{ endif }\n"
+        "%{ endfor ~}\n"
+        "]}\n"
+    )
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_iam_policy" "p" {\n  name = "p"\n'
+        '  policy = templatefile("${path.module}/p.json.tpl", { buckets = ["a", "b"] })\n}\n'
+        'variable "flag" {}\n'
+        'resource "aws_iam_policy" "q" {\n  name = "q"\n  policy = <<-EOT\n'
+        '    {"Version": "2012-10-17", "Statement": [%{ if var.flag }{}%{ endif }]}\n  EOT\n}\n'
+    )
+    project = load_project([tmp_path], cwd=tmp_path)
+    assert project.errors == []
+    (p,) = [r for r in project.records if r.address == "aws_iam_policy.p"]
+    assert [s["Resource"] for s in p.document["Statement"]] == [
+        ["arn:aws:s3:::a/*"],
+        ["arn:aws:s3:::b/*"],
+    ]
+    (q,) = [r for r in project.records if r.address == "aws_iam_policy.q"]
+    assert isinstance(q.document, Unknown)
+    assert "%{ if }" in q.document.reason
