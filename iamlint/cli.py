@@ -6,6 +6,9 @@ registered here, so this file stays a table of contents.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import click
 
 from iamlint import __version__
@@ -23,7 +26,37 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit(0)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Imports a command's module only when that command runs (or help lists it).
+
+    `iamlint policies` on a cached repository must not pay for importing the parser, the
+    usage importers and the linter; start-up time is most of a pre-commit run.
+    """
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module_name, attribute = self.lazy[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+# command name -> "module:attribute"; add new commands here.
+COMMANDS = {
+    "policies": "iamlint.terraform.commands:policies",
+    "check": "iamlint.terraform.commands:check",
+    "usage": "iamlint.usage.commands:usage",
+}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--version",
     is_flag=True,
@@ -34,16 +67,3 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 )
 def main() -> None:
     """Move Terraform-managed IAM toward least privilege, with evidence and in stages."""
-
-
-def _register() -> None:
-    from iamlint.terraform.commands import check, policies
-
-    main.add_command(policies)
-    main.add_command(check)
-    from iamlint.usage.commands import usage
-
-    main.add_command(usage)
-
-
-_register()
