@@ -11,10 +11,16 @@ from typing import TYPE_CHECKING, Any
 from iamlint.model import Unknown
 from iamlint.terraform import sources
 from iamlint.terraform.evaluate import Evaluator, RefStr
-from iamlint.terraform.values import Reference
+from iamlint.terraform.values import Reference, plain
 
 if TYPE_CHECKING:
-    from iamlint.terraform.project import Loader, PolicyRecord, PrincipalRecord, _Instance
+    from iamlint.terraform.project import (
+        AttributeValue,
+        Loader,
+        PolicyRecord,
+        PrincipalRecord,
+        _Instance,
+    )
 
 # (resource type, principal attribute, principal type, policy attribute); list attributes marked.
 _ATTACHMENTS = (
@@ -27,6 +33,21 @@ _ATTACHMENTS = (
     ("aws_iam_role_policy_attachments_exclusive", "role_name", "role", "policy_arns"),
     ("aws_iam_user_policy_attachments_exclusive", "user_name", "user", "policy_arns"),
     ("aws_iam_group_policy_attachments_exclusive", "group_name", "group", "policy_arns"),
+)
+
+# Resources that hold no policy but that rules look at (long-lived keys, user attachments).
+_NOTED_RESOURCES = frozenset(
+    {
+        "aws_iam_access_key",
+        "aws_iam_user_login_profile",
+        "aws_iam_user_policy_attachment",
+        "aws_iam_policy_attachment",
+        "aws_iam_user_policy_attachments_exclusive",
+    }
+)
+# Attributes never copied into `attributes`: policies (read as records) and bulky maps.
+_SKIPPED_ATTRIBUTES = frozenset(
+    {"assume_role_policy", "policy", "managed_policy_arns", "tags", "tags_all", "inline_policy"}
 )
 
 _ARN_TEMPLATES: dict[str, tuple[str, tuple[str | None, ...]]] = {
@@ -141,6 +162,7 @@ def build_graph(loader: Loader) -> None:
                 arn=_plain(derived_attribute(item, "arn")),
                 instance_key=item.key,
                 module=item.module.prefix,
+                attributes=_attributes(item),
             )
             principals[item.address] = principal
             if isinstance(name, str) and not isinstance(name, Unknown):
@@ -189,10 +211,45 @@ def build_graph(loader: Loader) -> None:
                     found = _resolve(_ref(target), kind, principals, by_name)
                     for principal in found:
                         _attach_policies(project.records, principal, policies)
+            if resource_type in _NOTED_RESOURCES:
+                _note_resource(loader, item, resource_type)
             if resource_type == "aws_organizations_policy_attachment":
                 _scp_attachment(loader, item)
             if resource_type in ("aws_iam_user_group_membership", "aws_iam_group_membership"):
                 _membership(item, resource_type, principals, by_name)
+
+
+def _attributes(item: _Instance) -> dict[str, AttributeValue]:
+    """The item's top-level scalar (or list-of-scalar) attributes, evaluated, with their spans."""
+    from iamlint.terraform.project import AttributeValue
+
+    out: dict[str, AttributeValue] = {}
+    evaluator = Evaluator(item.scope)
+    for name, attr in item.declared.block.body.attributes.items():
+        if name in _SKIPPED_ATTRIBUTES:
+            continue
+        value = plain(evaluator.eval(attr.value))
+        scalar = (str, int, float, bool, Unknown, type(None))
+        if isinstance(value, scalar) or (
+            isinstance(value, list) and all(isinstance(v, scalar) for v in value)
+        ):
+            out[name] = AttributeValue(value, item.declared.file.location(*attr.value.span))
+    return out
+
+
+def _note_resource(loader: Loader, item: _Instance, resource_type: str) -> None:
+    from iamlint.terraform.project import ResourceRecord
+
+    loader.project.resources.append(
+        ResourceRecord(
+            address=item.address,
+            type=resource_type,
+            location=item.declared.file.location(*item.declared.block.span),
+            attributes=_attributes(item),
+            instance_key=item.key,
+            module=item.module.prefix,
+        )
+    )
 
 
 def _plain(value: Any) -> Any:

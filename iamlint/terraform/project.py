@@ -60,6 +60,26 @@ class PrincipalRecord:
     unresolved: list[Unknown] = field(default_factory=list)
     instance_key: Any = None
     module: str = ""
+    # Scalar attributes as written (max_session_duration...), for rules about the principal itself.
+    attributes: dict[str, AttributeValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeValue:
+    value: Any  # a plain scalar or list of scalars, or an Unknown
+    location: Location
+
+
+@dataclass(slots=True)
+class ResourceRecord:
+    """A resource rules look at that holds no policy (access keys, policy attachments)."""
+
+    address: str
+    type: str
+    location: Location
+    attributes: dict[str, AttributeValue] = field(default_factory=dict)
+    instance_key: Any = None
+    module: str = ""
 
 
 @dataclass(slots=True)
@@ -74,6 +94,7 @@ class ModuleNote:
 class Project:
     records: list[PolicyRecord] = field(default_factory=list)
     principals: list[PrincipalRecord] = field(default_factory=list)
+    resources: list[ResourceRecord] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     modules_not_followed: list[ModuleNote] = field(default_factory=list)
     files: list[str] = field(default_factory=list)

@@ -19,7 +19,7 @@ from iamlint.cache import cache_dir
 from iamlint.terraform.loader import discover, is_terraform_file
 from iamlint.terraform.project import Loader, Project, load_project
 
-_FORMAT = "project-v1"
+_FORMAT = "project-v2"  # v2: PrincipalRecord.attributes, Project.resources
 
 
 def _digest(path: Path) -> str | None:
