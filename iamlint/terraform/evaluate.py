@@ -558,9 +558,9 @@ def _merge_parts(pieces: list[str | None]) -> tuple[str | None, ...]:
 
 def render_template_file(file: SourceFile, variables: dict[str, Any], scope: Scope) -> Any:
     """``templatefile()``: the file's text as a template over the given variables only."""
-    from iamlint.terraform.syntax import Converter, Literal, Template
+    from iamlint.terraform.syntax import Literal, Template, TemplateParser
 
-    converter = Converter(file.text, file.display)
+    converter = TemplateParser(file.text, file.display)
     parts = converter._template_parts(file.text, 0)
     template = Template(
         (0, len(file.text)),

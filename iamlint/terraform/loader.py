@@ -15,8 +15,7 @@ from iamlint import __version__
 from iamlint.cache import cache_dir
 from iamlint.terraform.errors import InputError
 from iamlint.terraform.files import SourceFile, read_text
-from iamlint.terraform.parser import parse_hcl
-from iamlint.terraform.syntax import Body, convert
+from iamlint.terraform.syntax import Body
 
 SKIP_DIRS = {".git", ".terraform", "node_modules", ".venv", "__pycache__", ".terragrunt-cache"}
 # Below this much uncached text, starting worker processes costs more than it saves.
@@ -85,6 +84,10 @@ def parse_text(file: SourceFile) -> Body:
         from iamlint.terraform.tfjson import convert_json
 
         return convert_json(file)
+    # Imported here: a run served from the cache never loads the parser.
+    from iamlint.terraform.convert import convert
+    from iamlint.terraform.parser import parse_hcl
+
     return convert(parse_hcl(file.text, file.display), file.text, file.display)
 
 

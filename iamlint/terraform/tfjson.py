@@ -89,7 +89,7 @@ class _Converter:
         if isinstance(value, list):
             return s.TupleExpr(span, [self.expr(v) for v in value])
         if isinstance(value, str) and ("${" in value or "%{" in value):
-            converter = s.Converter(self.file.text, self.file.display)
+            converter = s.TemplateParser(self.file.text, self.file.display)
             parts = converter._template_parts(str(value), span[0] + 1)
             directive = any(isinstance(p, s.Call) and p.name == "<directive>" for p in parts)
             if len(parts) == 1 and not isinstance(parts[0], str):
