@@ -32,12 +32,29 @@ _SKIP = {"new_line_or_comment"}
 
 
 def _span(node: Tree | Token) -> Span:
-    if isinstance(node, Token):
-        return (node.start_pos or 0, node.end_pos or 0)
-    meta = node.meta
-    if getattr(meta, "empty", True):
+    """From the node's first to its last token, leaving out edge newlines and comments.
+
+    Computed from tokens because Lark's own span tracking (`propagate_positions`) doubles
+    parse time, and its spans include trailing newlines we would have to trim anyway.
+    """
+    first = _edge_token(node, 0)
+    last = _edge_token(node, -1)
+    if first is None or last is None:
         return (0, 0)
-    return (meta.start_pos, meta.end_pos)
+    return (first.start_pos or 0, last.end_pos or 0)
+
+
+def _edge_token(node: Tree | Token, side: int) -> Token | None:
+    if isinstance(node, Token):
+        return None if node.type == "NL_OR_COMMENT" else node
+    children = node.children if side == 0 else reversed(node.children)
+    for child in children:
+        if isinstance(child, Tree) and child.data in _SKIP:
+            continue
+        found = _edge_token(child, side)
+        if found is not None:
+            return found
+    return None
 
 
 def _trees(node: Tree) -> list[Tree]:

@@ -23,12 +23,12 @@ from iamlint.terraform.errors import InputError
 @functools.cache
 def _parser() -> lark.Lark:
     grammar_dir = Path(hcl2.__file__).parent
-    cache_file = cache_dir() / f"hcl2-{_hcl2_version()}-lark-{lark.__version__}.grammar"
+    cache_file = cache_dir() / f"hcl2-{_hcl2_version()}-lark-{lark.__version__}-nopos.grammar"
     return lark.Lark.open(
         "hcl2.lark",
         rel_to=str(grammar_dir / "parser.py"),
         parser="lalr",
-        propagate_positions=True,
+        propagate_positions=False,  # spans come from tokens: see convert._span
         postlex=PostLexer(),
         cache=str(cache_file),
     )
