@@ -310,7 +310,7 @@ def _attach_policies(records: list[PolicyRecord], principal: PrincipalRecord, va
             and arn.startswith("arn:")
             and ":policy/" in arn
             and isinstance(r.attached_to, list)
-            and _policy_name(r) == arn.rsplit("/", 1)[-1]
+            and r.name == arn.rsplit("/", 1)[-1]
         ]
         if named:
             principal.identity_policies.append(named[0].address)
@@ -335,10 +335,6 @@ def _records_index(records: list[PolicyRecord]) -> dict[str, list[PolicyRecord]]
     _INDEX_CACHE.clear()
     _INDEX_CACHE[id(records)] = (len(records), index)
     return index
-
-
-def _policy_name(record: PolicyRecord) -> str | None:
-    return record.address.split(".")[-1].split("[")[0] if record.address else None
 
 
 def _boundary(loader: Loader, item: _Instance, principal: PrincipalRecord) -> None:

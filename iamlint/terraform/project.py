@@ -42,6 +42,7 @@ class PolicyRecord:
     instance_key: Any = None
     module: str = ""
     origins: list[str] = field(default_factory=list)
+    name: Any = None  # the managed policy's name (aws_iam_policy), for matching literal ARNs
 
 
 @dataclass(slots=True)
@@ -616,8 +617,15 @@ class Loader:
                     instance_key=item.key,
                     module=item.module.prefix,
                     origins=document.origins,
+                    name=self._policy_name(item, resource_type),
                 )
             )
+
+    def _policy_name(self, item: _Instance, resource_type: str) -> Any:
+        if resource_type != "aws_iam_policy":
+            return None
+        name = resource_attribute(item, "name")
+        return str(name) if isinstance(name, str) and not isinstance(name, Unknown) else name
 
     def _organizations_kind(self, item: _Instance) -> str | None:
         type_attr = item.declared.block.body.attributes.get("type")

@@ -184,3 +184,24 @@ def test_module_argument_without_variable_and_template_variable_missing_are_erro
     (resource,) = record(project, "aws_iam_policy.t").document["Statement"][0]["Resource"]
     assert isinstance(resource, Unknown)
     assert resource.parts == ("arn:aws:s3:::b/", None)
+
+
+def test_customer_policy_attached_by_literal_arn_matches_by_name(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "main.tf": (
+                'resource "aws_iam_policy" "p" {\n  name = "deploy-tools"\n  path = "/ci/"\n'
+                '  policy = jsonencode({ Version = "2012-10-17", Statement = [] })\n}\n'
+                'resource "aws_iam_role" "r" {\n  name = "r"\n  assume_role_policy = "{}"\n}\n'
+                'resource "aws_iam_role_policy_attachment" "a" {\n  role = "r"\n'
+                '  policy_arn = "arn:aws:iam::111122223333:policy/ci/deploy-tools"\n}\n'
+            ),
+        },
+    )
+    from iamlint.terraform.project import load_project
+
+    project = load_project([tmp_path], cwd=tmp_path)
+    (role,) = project.principals
+    assert role.identity_policies == ["aws_iam_policy.p"]
+    assert role.managed_policies == []
