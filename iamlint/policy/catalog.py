@@ -289,20 +289,32 @@ class Catalog:
         info = self.action(action)
         if info is None:
             return ()
-        details = self._data.actions._get_actions(info.service)[info.name.lower()]
-        types = self._data.resources
+        return self._resource_types(info.service, info.name.lower())
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019 - one catalog per process; data is immutable
+    def _resource_types(self, service: str, action_key: str) -> tuple[ResourceTypeInfo, ...]:
+        details = self._data.actions._get_actions(service)[action_key]
+        service_types = self._service_resource_types(service)
         out: list[ResourceTypeInfo] = []
         for entry in details.get("resourceTypes") or []:
             type_name = entry["name"]
-            arn = ""
-            type_keys: tuple[str, ...] = ()
-            if types.resource_type_exists(info.service, type_name):
-                rt = types.get_resource_type_details(info.service, type_name)
-                arn = rt.get("arn", "")
-                type_keys = tuple(rt.get("conditionKeys") or ())
+            rt = service_types.get(type_name.lower(), {})
+            type_keys = tuple(rt.get("conditionKeys") or ())
             keys = tuple(dict.fromkeys([*(entry.get("conditionKeys") or ()), *type_keys]))
-            out.append(ResourceTypeInfo(type_name, arn, bool(entry.get("required")), keys))
+            out.append(
+                ResourceTypeInfo(type_name, rt.get("arn", ""), bool(entry.get("required")), keys)
+            )
         return tuple(out)
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019 - one catalog per process; data is immutable
+    def _service_resource_types(self, service: str) -> dict[str, dict[str, Any]]:
+        if not self._data.services.service_exists(service):
+            return {}
+        try:
+            raw = self._data.resources._get_resources(service)
+        except FileNotFoundError:
+            return {}
+        return {str(k).lower(): v for k, v in raw.items()}
 
     def condition_keys(self, action: str) -> tuple[str, ...]:
         """Service condition keys the action can see: its own and its resource types' keys.
@@ -322,6 +334,7 @@ class Catalog:
         info = self.action(action)
         return None if info is None else info.wildcard_only
 
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 - one catalog per process, bounded
     def arn_patterns(self, action: str) -> tuple[str, ...] | None:
         """The action's resource ARN formats as IAM patterns (``${X}`` → ``*``).
 

@@ -211,6 +211,10 @@ def _rule(policy: Policy, statement: Statement, group: str, role: str) -> _Rule 
     if statement.resources is not None:
         resource_role = flip[role] if statement.not_resource else role
         resources = _approx_values(statement.resources, resource_role)
+    if resources is not None and "*" in resources:
+        if statement.not_resource:
+            return None  # NotResource "*" excludes every resource: the statement never applies
+        resources = ("*",)
     clauses = _approx_clauses(statement.conditions, role)
     if clauses is None:
         return None
@@ -433,8 +437,27 @@ def _search(analysis: _Analysis, include_uncatalogued: bool) -> Counterexample |
             universes: dict[tuple[str, ...] | None, list[str]] = {None: names}
         else:
             universes = {}
+            untouched: list[str] = []
             for name in names:
-                universes.setdefault(analysis.catalog.arn_patterns(name), []).append(name)
+                universe = analysis.catalog.arn_patterns(name)
+                if (
+                    universe is not None
+                    and universe != ("*",)
+                    and not _universe_touched(relevant, universe)
+                ):
+                    untouched.append(name)  # these all fall in the same two resource cells
+                else:
+                    universes.setdefault(universe, []).append(name)
+            if untouched:
+                found = _check_action_cell(
+                    analysis,
+                    vector,
+                    untouched[0],
+                    analysis.catalog.arn_patterns(untouched[0]),
+                    uncatalogued=False,
+                )
+                if found is not None:
+                    return found
         for universe, members in universes.items():
             found = _check_action_cell(analysis, vector, members[0], universe, uncatalogued=False)
             if found is not None:
@@ -511,6 +534,13 @@ def _check_action_cell(
     elif _resources_trivial(rules):
         example = _example_arn(analysis.catalog, action) if universe is None else "*"
         resource_cells = {tuple(True for _ in rules): example}
+    elif universe is not None and not _universe_touched(rules, universe):
+        # No specific pattern can match this action's ARNs: every ARN of it behaves alike.
+        example = _example_arn(analysis.catalog, action)
+        resource_cells = {
+            tuple(_rule_matches_plain(r, example) for r in rules): example,
+            tuple(_rule_matches_plain(r, "*") for r in rules): "*",
+        }
     else:
         resource_cells = _resource_cells(analysis, rules, universe)
     for resource_vector, resource in resource_cells.items():
@@ -519,6 +549,24 @@ def _check_action_cell(
         if failure is not None:
             return failure
     return None
+
+
+def _service_segment(pattern: str) -> str | None:
+    parts = pattern.split(":")
+    return parts[2] if pattern.startswith("arn:") and len(parts) > 2 else None
+
+
+def _universe_touched(rules: Iterable[_Rule], universe: tuple[str, ...]) -> bool:
+    """Could any specific resource pattern match some ARN of these formats? (Conservative.)"""
+    services = {_service_segment(u) for u in universe}
+    for rule in rules:
+        for pattern in rule.resources or ():
+            if pattern == "*":
+                continue
+            service = _service_segment(pattern)
+            if service is None or has_wildcard(service) or "${" in service or service in services:
+                return True
+    return False
 
 
 def _catalog_spelling(catalog: Catalog, action: str) -> str:
