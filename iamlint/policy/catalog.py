@@ -291,7 +291,7 @@ class Catalog:
             return ()
         return self._resource_types(info.service, info.name.lower())
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - one catalog per process; data is immutable
+    @functools.cache  # noqa: B019 - one catalog per process; data is immutable
     def _resource_types(self, service: str, action_key: str) -> tuple[ResourceTypeInfo, ...]:
         details = self._data.actions._get_actions(service)[action_key]
         service_types = self._service_resource_types(service)
@@ -306,7 +306,7 @@ class Catalog:
             )
         return tuple(out)
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - one catalog per process; data is immutable
+    @functools.cache  # noqa: B019 - one catalog per process; data is immutable
     def _service_resource_types(self, service: str) -> dict[str, dict[str, Any]]:
         if not self._data.services.service_exists(service):
             return {}
