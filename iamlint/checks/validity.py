@@ -27,7 +27,13 @@ from iamlint.policy.automata import Alphabet, Automaton, TooComplex, enumerate_c
 from iamlint.policy.catalog import ActionInfo, Catalog
 from iamlint.policy.conditions import is_known_operator
 from iamlint.policy.document import VERSION_2012, ConditionClause, Policy, Statement
-from iamlint.policy.patterns import has_wildcard, resource_matches, resource_tokens, tokenize
+from iamlint.policy.patterns import (
+    has_wildcard,
+    resource_matches,
+    resource_tokens,
+    tokenize,
+    tokens_match,
+)
 from iamlint.terraform.project import PolicyRecord, PrincipalRecord
 
 # --- V101-V103: actions -----------------------------------------------------------------------
@@ -129,30 +135,41 @@ def _arn_patterns(catalog: Catalog, action: str) -> tuple[str, ...] | None:
     return catalog.arn_patterns(action)
 
 
+class _Overlap(Exception):
+    """Stops the product walk at the first string both patterns match."""
+
+
 @functools.lru_cache(maxsize=65536)
 def _overlaps(resource: str, arn_pattern: str, variables: bool, loose: bool) -> bool:
     """Can one ARN match both the policy's resource pattern and an action's ARN format?"""
     if arn_pattern == "*":
         # A wildcard-only action is requested on the literal resource "*".
         return bool(resource_matches(resource, "*", {}, variables=variables))
+    theirs = resource_tokens(arn_pattern, variables=False)
+    if not (variables and "${" in resource):
+        # Cheap witnesses first: the resource with its wildcards spelled out.
+        for filler in ("", "x"):
+            witness = resource.replace("*", filler).replace("?", "x")
+            if tokens_match(theirs, witness):
+                return True
     if loose:
         # An unknown piece may hold anything, colons included: every `*` crosses segments.
         ours = tokenize(resource, variables=False)
     else:
         ours = resource_tokens(resource, variables=variables)
-    theirs = resource_tokens(arn_pattern, variables=False)
-    automata = [Automaton(ours), Automaton(theirs)]
+
+    def keep(accepting: tuple[bool, ...]) -> bool:
+        if all(accepting):
+            raise _Overlap
+        return False
+
     try:
-        cells = enumerate_cells(
-            automata,
-            Alphabet(),
-            keep=lambda accepting: all(accepting),
-            alive=all,
-            limit=20_000,
-        )
+        enumerate_cells([Automaton(ours), Automaton(theirs)], Alphabet(), keep=keep, alive=all)
+    except _Overlap:
+        return True
     except TooComplex:
         return True  # cannot tell: never claim "no action applies" without proof
-    return bool(cells)
+    return False
 
 
 def _resource_findings(
@@ -181,8 +198,6 @@ def _resource_findings(
             continue
         if any(_overlaps(value, p, variables, loose) for p in sorted(patterns)):
             continue
-        names = ", ".join(sorted({a.full_name for a in actions})[:4])
-        more = f" and {len(actions) - 4} more" if len(actions) > 4 else ""
         shown = item.value.text if isinstance(item.value, Unknown) else value
         yield s.finding(
             ctx,
@@ -191,10 +206,26 @@ def _resource_findings(
             statement,
             subject=shown,
             location=s.element_location(record, statement, "Resource", item.index),
-            message=f"no action of the statement can apply to {shown!r} ({names}{more} "
-            f"take{'s' if len(actions) == 1 else ''} other resource types): this entry "
-            "grants or denies nothing",
+            message=f"no action of the statement can apply to {shown} ({_why_not(actions)}): "
+            "this entry grants or denies nothing",
         )
+
+
+def _why_not(actions: list[ActionInfo]) -> str:
+    only_star = [a.full_name for a in actions if a.wildcard_only]
+    others = sorted({a.full_name for a in actions} - set(only_star))
+    parts = []
+    if only_star:
+        parts.append(f'{_some(only_star)} accept{"s" if len(only_star) == 1 else ""} only "*"')
+    if others:
+        parts.append(f"{_some(others)} take{'s' if len(others) == 1 else ''} other resource types")
+    return "; ".join(parts)
+
+
+def _some(names: list[str], shown: int = 3) -> str:
+    names = sorted(names)
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 # --- V105: condition keys and operators --------------------------------------------------------
@@ -222,6 +253,31 @@ _GLOBAL_TYPES: dict[str, str] = {
     "aws:sourceorgpaths": "ArrayOfString",
     "aws:calledvia": "ArrayOfString",
     "aws:principalservicenameslist": "ArrayOfString",
+    **dict.fromkeys(
+        (
+            "aws:sourcevpc",
+            "aws:sourcevpce",
+            "aws:sourceaccount",
+            "aws:sourceowner",
+            "aws:sourceorgid",
+            "aws:principalaccount",
+            "aws:principalorgid",
+            "aws:principaltype",
+            "aws:resourceaccount",
+            "aws:resourceorgid",
+            "aws:requestedregion",
+            "aws:userid",
+            "aws:username",
+            "aws:useragent",
+            "aws:referer",
+            "aws:federatedprovider",
+            "aws:calledviafirst",
+            "aws:calledvialast",
+            "aws:sourceidentity",
+            "aws:ec2instancesourcevpc",
+        ),
+        "String",
+    ),
 }
 
 # Which key types each operator family accepts. String operators work on every key type in
@@ -408,7 +464,7 @@ def _malformed(ctx: CheckContext, record: PolicyRecord, policy: Policy) -> Itera
             "V106",
             record,
             statement,
-            subject=problem,
+            subject=_STATEMENT_PROBLEM.sub("", problem).lstrip(": "),
             location=where,
             message=f"malformed policy: {problem}",
         )
@@ -431,9 +487,8 @@ def _principal_presence(
                 statement,
                 subject=element,
                 location=s.element_location(record, statement, element),
-                message=f"{element} in a{'n' if record.kind == s.IDENTITY else ''} "
-                f"{_kind_name(record.kind)}: it applies to whoever holds it, AWS rejects the "
-                "element",
+                message=f"{element} in {_kind_name(record.kind)}: it applies to whoever holds "
+                "it, AWS rejects the element",
             )
         if record.kind in (s.TRUST, s.RESOURCE) and statement.principal is None:
             yield s.finding(
@@ -442,19 +497,19 @@ def _principal_presence(
                 record,
                 statement,
                 subject="no Principal",
-                message=f"statement without Principal in a {_kind_name(record.kind)}: AWS "
+                message=f"statement without Principal in {_kind_name(record.kind)}: AWS "
                 "rejects it (who is being granted access?)",
             )
 
 
 def _kind_name(kind: str) -> str:
     return {
-        s.IDENTITY: "identity policy",
-        s.BOUNDARY: "permissions boundary",
-        s.SCP: "service control policy",
-        s.TRUST: "trust policy",
-        s.RESOURCE: "resource policy",
-    }.get(kind, "policy")
+        s.IDENTITY: "an identity policy",
+        s.BOUNDARY: "a permissions boundary",
+        s.SCP: "a service control policy",
+        s.TRUST: "a trust policy",
+        s.RESOURCE: "a resource policy",
+    }.get(kind, "a policy")
 
 
 def _duplicate_sids(ctx: CheckContext, record: PolicyRecord, policy: Policy) -> Iterator[Finding]:
@@ -487,7 +542,7 @@ def _missing_resource(ctx: CheckContext, record: PolicyRecord, policy: Policy) -
                 record,
                 statement,
                 subject="no Resource",
-                message=f"statement without Resource or NotResource in a "
+                message="statement without Resource or NotResource in "
                 f"{_kind_name(record.kind)}: AWS rejects it",
             )
 
