@@ -51,7 +51,10 @@ class LazyGroup(click.Group):
 # command name -> "module:attribute"; add new commands here.
 COMMANDS = {
     "policies": "iamlint.terraform.commands:policies",
-    "check": "iamlint.terraform.commands:check",
+    "check": "iamlint.checks.commands:check",
+    "rules": "iamlint.checks.commands:rules",
+    "explain": "iamlint.checks.commands:explain",
+    "baseline": "iamlint.checks.commands:baseline",
     "usage": "iamlint.usage.commands:usage",
 }
 

@@ -1,4 +1,7 @@
-"""`iamlint policies` and `iamlint check`: read Terraform, show policies, report input errors."""
+"""`iamlint policies`: read Terraform, show its policies, report input errors.
+
+(`iamlint check` lives with the rules, in iamlint/checks/commands.py.)
+"""
 
 from __future__ import annotations
 
@@ -49,18 +52,4 @@ def policies(paths: tuple[Path, ...], var_files: tuple[Path, ...], output_format
     render = render_json if output_format == "json" else render_text
     sys.stdout.write(render(project))
     report_errors(project)
-    sys.exit(EXIT_INPUT if project.errors else EXIT_OK)
-
-
-@click.command()
-@paths_argument
-@var_file_option
-def check(paths: tuple[Path, ...], var_files: tuple[Path, ...]) -> None:
-    """Lint the IAM policies under PATHS (input errors for now)."""
-    project = load(paths, var_files)
-    report_errors(project)
-    click.echo(
-        f"{len(project.records)} policies read from {len(project.files)} files; "
-        f"{len(project.errors)} input errors"
-    )
     sys.exit(EXIT_INPUT if project.errors else EXIT_OK)

@@ -1,0 +1,160 @@
+"""Reading the configuration: `[tool.iamlint]` in pyproject.toml, or a `.iamlint.toml`.
+
+Keys are kebab-case in the file and become `Config` fields. A key iamlint does not know, or a
+value of the wrong type, is an error naming the file and line, never silently ignored: a
+misspelt `ignore` would otherwise keep a rule on, a misspelt `fail-on` would change the exit
+code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from iamlint.checks.context import Config
+from iamlint.checks.finding import Severity
+
+CONFIG_FILES = (".iamlint.toml", "pyproject.toml")
+
+_KEYS: dict[str, str] = {f.name.replace("_", "-"): f.name for f in fields(Config)}
+_LIST_KEYS = {"select", "ignore", "approved-regions", "rule-packs"}
+_OPTIONAL_STR_KEYS = {"required-boundary", "admin-role-pattern", "account-id"}
+
+
+class ConfigError(Exception):
+    def __init__(self, file: str, line: int, message: str) -> None:
+        super().__init__(f"{file}:{line}: {message}" if line else f"{file}: {message}")
+        self.file = file
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedConfig:
+    config: Config
+    source: Path | None  # the file it came from; None for the defaults
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest `.iamlint.toml`, or pyproject.toml with a `[tool.iamlint]` table, from
+    ``start`` upwards, stopping at the repository root (the folder holding `.git`)."""
+    folder = start.resolve()
+    if folder.is_file():
+        folder = folder.parent
+    for candidate in (folder, *folder.parents):
+        own = candidate / ".iamlint.toml"
+        if own.is_file():
+            return own
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file() and _has_tool_table(pyproject):
+            return pyproject
+        if (candidate / ".git").exists():
+            return None
+    return None
+
+
+def _has_tool_table(path: Path) -> bool:
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        # A broken pyproject.toml that may not concern us: it is read (and its error shown)
+        # only if it mentions iamlint.
+        return "tool.iamlint" in path.read_text("utf-8", errors="replace")
+    return isinstance(data.get("tool"), dict) and "iamlint" in data["tool"]
+
+
+def load_config(path: Path | None, start: Path | None = None) -> LoadedConfig:
+    """Read ``path`` (or the file `find_config` finds from ``start``); defaults if none."""
+    if path is None and start is not None:
+        path = find_config(start)
+    if path is None:
+        return LoadedConfig(Config(), None)
+    display = str(path)
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(display, 0, f"cannot read the configuration: {err}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        line = _line_of_decode_error(str(err))
+        raise ConfigError(display, line, f"not valid TOML: {err}") from None
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("iamlint", {})
+    else:
+        table = data.get("tool", {}).get("iamlint", data) if "tool" in data else data
+    if not isinstance(table, dict):
+        raise ConfigError(display, 0, "[tool.iamlint] must be a table")
+    return LoadedConfig(parse_table(table, display, text, path.parent), path)
+
+
+def _line_of_decode_error(message: str) -> int:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else 0
+
+
+def _line_of(text: str, key: str) -> int:
+    """Where a key is written (tomllib keeps no positions); 0 if it cannot be found."""
+    pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=", re.MULTILINE)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else 0
+
+
+def parse_table(
+    table: dict[str, Any], file: str, text: str = "", base: Path | None = None
+) -> Config:
+    config = Config()
+    for key, value in table.items():
+        line = _line_of(text, key)
+        if key not in _KEYS:
+            hint = difflib.get_close_matches(key, list(_KEYS), n=1)
+            more = f"; did you mean {hint[0]!r}?" if hint else ""
+            known = ", ".join(sorted(_KEYS))
+            raise ConfigError(file, line, f"unknown key {key!r}{more} (known keys: {known})")
+        setattr(config, _KEYS[key], _value(key, value, file, line, base))
+    return config
+
+
+def _value(key: str, value: Any, file: str, line: int, base: Path | None) -> Any:
+    def fail(expected: str) -> ConfigError:
+        return ConfigError(file, line, f"{key} must be {expected}, not {value!r}")
+
+    if key in _LIST_KEYS:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise fail("a list of strings")
+        if key == "rule-packs" and base is not None:
+            return [str((base / v).resolve()) for v in value]
+        return list(value)
+    if key in _OPTIONAL_STR_KEYS:
+        if not isinstance(value, str) or not value:
+            raise fail("a non-empty string")
+        return value
+    if key == "fail-on":
+        if not isinstance(value, str) or not _is_severity(value):
+            raise fail("one of info, low, medium, high, critical")
+        return value.lower()
+    if key == "max-session-duration":
+        if isinstance(value, bool) or not isinstance(value, int) or not 900 <= value <= 43200:
+            raise fail("a number of seconds between 900 and 43200")
+        return value
+    if key == "severity":
+        if not isinstance(value, dict) or not all(
+            isinstance(v, str) and _is_severity(v) for v in value.values()
+        ):
+            raise fail("a table of rule id = severity (info, low, medium, high, critical)")
+        return {str(k).upper(): str(v).lower() for k, v in value.items()}
+    raise fail("set")  # a Config field without a parser here: a bug, shown plainly
+
+
+def _is_severity(text: str) -> bool:
+    try:
+        Severity.parse(text)
+    except KeyError:
+        return False
+    return True
