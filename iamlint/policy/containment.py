@@ -29,13 +29,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from iamlint.model import Unknown
+from iamlint.policy.approximate import (
+    FLIP,
+    OVER,
+    UNDER,
+    approx_clauses,
+    approx_principal,
+    approx_values,
+)
 from iamlint.policy.automata import Alphabet, Automaton, TooComplex, enumerate_cells
 from iamlint.policy.catalog import Catalog, default_catalog
 from iamlint.policy.conditions import (
     NEGATED_OPERATORS,
     RequestContext,
     evaluate_conditions,
-    is_known_operator,
 )
 from iamlint.policy.document import (
     ConditionClause,
@@ -43,7 +50,6 @@ from iamlint.policy.document import (
     Policy,
     PrincipalSpec,
     Statement,
-    Values,
 )
 from iamlint.policy.matching import match_action, match_resource
 from iamlint.policy.patterns import (
@@ -55,8 +61,6 @@ from iamlint.policy.patterns import (
     tokens_match,
 )
 from iamlint.policy.tri import Tri
-
-_OVER, _UNDER = "over", "under"  # widen (may allow more) / narrow (surely allows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,60 +114,8 @@ class _Rule:
     statement: Statement | None = None
 
 
-# --- approximating unknown values --------------------------------------------------------------
-
-
-def _approx_values(values: Values, role: str, *, lower: bool = False) -> tuple[str, ...]:
-    if isinstance(values, Unknown):
-        return ("*",) if role == _OVER else ()
-    out: list[str] = []
-    for value in values:
-        if isinstance(value, Unknown):
-            if role == _OVER:
-                parts = value.parts
-                out.append("".join("*" if p is None else p for p in parts) if parts else "*")
-        else:
-            out.append(value)
-    return tuple(v.lower() for v in out) if lower else tuple(out)
-
-
-def _approx_clauses(
-    conditions: tuple[ConditionClause, ...] | Unknown, role: str
-) -> tuple[ConditionClause, ...] | None:
-    """Conditions widened (over) or narrowed (under). None: the statement can never be relied on."""
-    if isinstance(conditions, Unknown):
-        return () if role == _OVER else None
-    out: list[ConditionClause] = []
-    for clause in conditions:
-        values = clause.values
-        usable = is_known_operator(clause.operator) and not (
-            isinstance(values, Unknown) or clause.key.startswith("<")
-        )
-        if not usable:
-            if role == _UNDER:
-                return None
-            continue  # dropping a clause widens the condition
-        assert not isinstance(values, Unknown)
-        known = tuple(v for v in values if isinstance(v, str))
-        if len(known) == len(values):
-            out.append(clause)
-            continue
-        negated = clause.base_operator in NEGATED_OPERATORS
-        if clause.base_operator == "Null" or negated == (role == _UNDER):
-            # under + negated: "none of {known, ?}" is narrower than anything we can write;
-            # over + positive: "one of {known, ?}" is wider than the known values.
-            if role == _UNDER:
-                return None
-            continue
-        if known:
-            out.append(ConditionClause(clause.operator, clause.key, known))
-        elif role == _UNDER:
-            return None  # "one of {?}" surely holds for nothing we can name
-    return tuple(out)
-
-
 def _rules_for(policies: Sequence[Policy], side: str) -> list[_Rule]:
-    allow_role, deny_role = (_OVER, _UNDER) if side == "A" else (_UNDER, _OVER)
+    allow_role, deny_role = (OVER, UNDER) if side == "A" else (UNDER, OVER)
     rules: list[_Rule] = []
     for policy in policies:
         for statement in policy.statements:
@@ -172,7 +124,7 @@ def _rules_for(policies: Sequence[Policy], side: str) -> list[_Rule]:
                 effects = [
                     e
                     for e, r in ((Effect.ALLOW, allow_role), (Effect.DENY, deny_role))
-                    if r == _OVER
+                    if r == OVER
                 ]
             elif statement.effect is not None:
                 effects = [statement.effect]
@@ -204,29 +156,28 @@ def _rules_for(policies: Sequence[Policy], side: str) -> list[_Rule]:
 
 
 def _rule(policy: Policy, statement: Statement, group: str, role: str) -> _Rule | None:
-    flip = {_OVER: _UNDER, _UNDER: _OVER}
-    action_role = flip[role] if statement.not_action else role
-    actions = _approx_values(statement.actions, action_role, lower=True)
+    action_role = FLIP[role] if statement.not_action else role
+    actions = approx_values(statement.actions, action_role, lower=True)
     resources = None
     if statement.resources is not None:
-        resource_role = flip[role] if statement.not_resource else role
-        resources = _approx_values(statement.resources, resource_role)
+        resource_role = FLIP[role] if statement.not_resource else role
+        resources = approx_values(statement.resources, resource_role)
     if resources is not None and "*" in resources:
         if statement.not_resource:
             return None  # NotResource "*" excludes every resource: the statement never applies
         resources = ("*",)
-    clauses = _approx_clauses(statement.conditions, role)
+    clauses = approx_clauses(statement.conditions, role)
     if clauses is None:
         return None
     principal: PrincipalSpec | None = None
     if isinstance(statement.principal, Unknown):
-        if role == _UNDER:
+        if role == UNDER:
             return None
     elif statement.principal is not None:
-        principal = _approx_principal(
-            statement.principal, flip[role] if statement.not_principal else role
+        principal = approx_principal(
+            statement.principal, FLIP[role] if statement.not_principal else role
         )
-        if principal is None and role == _UNDER:
+        if principal is None and role == UNDER:
             return None
     return _Rule(
         group=group,
@@ -241,18 +192,6 @@ def _rule(policy: Policy, statement: Statement, group: str, role: str) -> _Rule 
         variables=policy.variables_enabled,
         statement=statement,
     )
-
-
-def _approx_principal(spec: PrincipalSpec, role: str) -> PrincipalSpec | None:
-    if spec.everyone:
-        return spec
-    identifiers = []
-    for kind, values in spec.identifiers:
-        partly_unknown = isinstance(values, Unknown) or any(isinstance(v, Unknown) for v in values)
-        if partly_unknown and role == _OVER:
-            return PrincipalSpec(everyone=True)
-        identifiers.append((kind, _approx_values(values, _UNDER)))
-    return PrincipalSpec(everyone=False, identifiers=tuple(identifiers))
 
 
 def _grant_rule(grant: Grant) -> _Rule:

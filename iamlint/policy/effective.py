@@ -1,0 +1,426 @@
+"""Effective permissions of one principal, and the grants that can never take effect.
+
+What a principal can do is its identity policies' Allows, cut by its permissions boundary and by
+the SCPs at every level above its account, minus every Deny (IAM User Guide,
+access_policies_boundaries.html and reference_policies_evaluation-logic.html). The result is
+summarized per catalog action (hence per service and access level).
+
+A *dead grant* is an Allow statement of an identity policy, or the part of it for some actions,
+that can never take effect: no statement of the boundary or of some SCP level allows any of its
+resources for that action, an unconditional Deny covers all of them, or the action accepts only
+``"Resource": "*"`` and the statement never names it. A dead grant is only claimed when it is
+certain: unknown values in a cap make it possibly alive, and conditions on a cap's Allow keep
+the grant alive (conditions can hold).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from iamlint.model import Unknown
+from iamlint.policy.approximate import FLIP, OVER, UNDER, approx_clauses, approx_values
+from iamlint.policy.automata import Alphabet, Automaton, TooComplex, enumerate_cells
+from iamlint.policy.catalog import AccessLevel, ActionInfo, Catalog, default_catalog
+from iamlint.policy.document import ConditionClause, Effect, Policy, Statement
+from iamlint.policy.patterns import resource_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalPolicies:
+    """Everything that caps one principal: its identity policies (inline, attached and through
+    groups), its permissions boundary, and its SCPs from the organization root to its account."""
+
+    name: str
+    identity: Sequence[Policy] = ()
+    boundary: Policy | None = None
+    scps: Sequence[Sequence[Policy]] = ()
+
+
+class GrantStatus(enum.Enum):
+    ALLOWED = "allowed"  # unconditionally, on the statement's resources
+    POSSIBLY_ALLOWED = "possibly allowed"  # under conditions, on part of the resources, or unknowns
+
+
+@dataclass(frozen=True, slots=True)
+class ActionGrant:
+    action: ActionInfo
+    status: GrantStatus
+    resources: tuple[
+        str, ...
+    ]  # resource patterns of the granting statements ("NOT x" for NotResource)
+    conditions: tuple[str, ...]
+    granted_by: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def access_level(self) -> AccessLevel:
+        return self.action.access_level
+
+
+@dataclass(frozen=True, slots=True)
+class DeadPart:
+    actions: tuple[str, ...]
+    blocked_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeadGrant:
+    """An identity-policy Allow statement, or part of it, that can never take effect."""
+
+    policy: str
+    statement: Statement
+    parts: tuple[DeadPart, ...]
+    whole_statement: bool
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return tuple(a for part in self.parts for a in part.actions)
+
+    def __str__(self) -> str:
+        scope = "the whole statement" if self.whole_statement else f"{len(self.actions)} action(s)"
+        reasons = "; ".join(sorted({p.blocked_by for p in self.parts}))
+        return f"{self.policy!r} {self.statement.label}: {scope} can never take effect ({reasons})"
+
+
+@dataclass(frozen=True, slots=True)
+class EffectivePermissions:
+    principal: str
+    grants: tuple[ActionGrant, ...]
+    dead_grants: tuple[DeadGrant, ...]
+    uncatalogued: tuple[str, ...] = ()  # Allow patterns that match no catalog action
+    open_questions: tuple[str, ...] = ()  # unknown values that may grant more
+
+    def by_service(self) -> dict[str, dict[str, list[str]]]:
+        """``{"s3": {"Read": ["s3:GetObject", ...], ...}}`` in catalog order."""
+        out: dict[str, dict[str, list[str]]] = {}
+        for grant in self.grants:
+            levels = out.setdefault(grant.action.service, {})
+            levels.setdefault(grant.access_level.value, []).append(grant.action.full_name)
+        return out
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        """Action counts per service and access level."""
+        return {
+            service: {level: len(actions) for level, actions in levels.items()}
+            for service, levels in self.by_service().items()
+        }
+
+
+# --- rules: statements approximated for this question -----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    origin: str
+    actions: frozenset[str]  # catalog actions, lower-case full names
+    resources: tuple[str, ...] | None
+    not_resource: bool
+    clauses: tuple[ConditionClause, ...]
+    exact: bool  # no unknowns were approximated away
+    statement: Statement | None = None
+    policy: str = ""
+
+
+def _catalog_actions(catalog: Catalog, statement: Statement, role: str) -> frozenset[str]:
+    patterns = approx_values(statement.actions, FLIP[role] if statement.not_action else role)
+    names = {a.full_name.lower() for p in patterns for a in catalog.expand(p)}
+    if statement.not_action:
+        return frozenset(a.full_name.lower() for a in catalog.all_actions()) - names
+    return frozenset(names)
+
+
+def _rule(catalog: Catalog, policy: Policy, statement: Statement, role: str) -> _Rule | None:
+    resources = None
+    if statement.resources is not None:
+        resources = approx_values(
+            statement.resources, FLIP[role] if statement.not_resource else role
+        )
+        if "*" in resources:
+            if statement.not_resource:
+                return None
+            resources = ("*",)
+    clauses = approx_clauses(statement.conditions, role)
+    if clauses is None:
+        return None
+    if statement.principal is not None and role == UNDER:
+        return None  # a Principal element in a cap is not something to rely on
+    return _Rule(
+        origin=f"{policy.kind.value} {policy.name!r} {statement.label}",
+        actions=_catalog_actions(catalog, statement, role),
+        resources=resources,
+        not_resource=statement.not_resource,
+        clauses=clauses,
+        exact=not any(True for _ in statement.unknowns()),
+        statement=statement,
+        policy=policy.name,
+    )
+
+
+def _allow_rules(catalog: Catalog, policies: Iterable[Policy], role: str) -> list[_Rule]:
+    rules = []
+    for policy in policies:
+        for statement in policy.statements:
+            effect = statement.effect
+            if effect is Effect.ALLOW or (isinstance(effect, Unknown) and role == OVER):
+                rule = _rule(catalog, policy, statement, role)
+                if rule is not None:
+                    rules.append(rule)
+        if policy.unknown_statements and role == OVER:
+            everything = frozenset(a.full_name.lower() for a in catalog.all_actions())
+            origin = f"{policy.kind.value} {policy.name!r}: unknown statements"
+            rules.append(_Rule(origin, everything, None, False, (), False, policy=policy.name))
+    return rules
+
+
+def _deny_rules(catalog: Catalog, policies: Iterable[Policy], role: str) -> list[_Rule]:
+    rules = []
+    for policy in policies:
+        for statement in policy.statements:
+            effect = statement.effect
+            if effect is Effect.DENY or (isinstance(effect, Unknown) and role == OVER):
+                rule = _rule(catalog, policy, statement, role)
+                if rule is not None and (role == OVER or not rule.clauses):
+                    rules.append(rule)
+    return rules
+
+
+# --- resource-set relations -------------------------------------------------------------------
+
+
+class _ResourceRelations:
+    """Intersection and coverage of resource pattern sets, memoized (exact, via automata)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[object, ...], bool] = {}
+        self.alphabet = Alphabet()
+
+    def _exists(self, a: _Rule, b: _Rule, want_b: bool) -> bool:
+        """Is there a resource that ``a`` matches and ``b`` matches (``want_b``) or not?"""
+        key = (a.resources, a.not_resource, b.resources, b.not_resource, want_b)
+        if key in self._memo:
+            return self._memo[key]
+        patterns = sorted({*(a.resources or ()), *(b.resources or ())})
+        automata = [Automaton(resource_tokens(p, variables=True)) for p in patterns]
+        index = {p: i for i, p in enumerate(patterns)}
+
+        def matches(rule: _Rule, accepting: tuple[bool, ...]) -> bool:
+            if rule.resources is None:
+                return True
+            return any(accepting[index[p]] for p in rule.resources) != rule.not_resource
+
+        def keep(accepting: tuple[bool, ...]) -> bool:
+            return matches(a, accepting) and matches(b, accepting) == want_b
+
+        try:
+            found = bool(enumerate_cells(automata, self.alphabet, keep=keep, alive=lambda _: True))
+        except TooComplex:
+            found = True  # unknown: assume the relation that claims less
+        self._memo[key] = found
+        return found
+
+    def intersects(self, a: _Rule, b: _Rule) -> bool:
+        return self._exists(a, b, True)
+
+    def covers(self, cover: _Rule, covered: _Rule) -> bool:
+        """Does ``cover`` match every resource that ``covered`` matches?"""
+        return not self._exists(covered, cover, False)
+
+
+def _matches_star(rule: _Rule) -> bool:
+    if rule.resources is None:
+        return True
+    hit = "*" in rule.resources or any(p.strip("*") == "" for p in rule.resources)
+    return hit != rule.not_resource
+
+
+# --- the analysis ------------------------------------------------------------------------------
+
+
+def effective_permissions(
+    principal: PrincipalPolicies, *, catalog: Catalog | None = None
+) -> EffectivePermissions:
+    catalog = catalog or default_catalog()
+    relations = _ResourceRelations()
+    identity_allows = _allow_rules(catalog, principal.identity, OVER)
+    gates: list[tuple[str, list[_Rule], list[_Rule]]] = []  # (name, widened, narrowed)
+    if principal.boundary is not None:
+        name = f"permissions boundary {principal.boundary.name!r}"
+        gates.append(
+            (
+                name,
+                _allow_rules(catalog, [principal.boundary], OVER),
+                _allow_rules(catalog, [principal.boundary], UNDER),
+            )
+        )
+    for depth, level in enumerate(principal.scps):
+        names = ", ".join(repr(p.name) for p in level) or "no policies"
+        gates.append(
+            (
+                f"SCP level {depth} ({names})",
+                _allow_rules(catalog, level, OVER),
+                _allow_rules(catalog, level, UNDER),
+            )
+        )
+    every_policy = [*principal.identity, *([principal.boundary] if principal.boundary else [])]
+    every_policy += [p for level in principal.scps for p in level]
+    sure_denies = _deny_rules(catalog, every_policy, UNDER)
+    maybe_denies = _deny_rules(catalog, every_policy, OVER)
+
+    per_action: dict[str, list[tuple[_Rule, GrantStatus, tuple[str, ...]]]] = {}
+    dead: list[DeadGrant] = []
+    for rule in identity_allows:
+        dead_parts: dict[str, list[str]] = {}
+        groups: dict[tuple[object, ...], list[str]] = {}
+        for action in rule.actions:
+            info = catalog.action(action)
+            assert info is not None
+            signature = (
+                info.wildcard_only,
+                tuple(tuple(action in t.actions for t in widened) for _, widened, _ in gates),
+                tuple(action in t.actions for t in _narrowed_all(gates)),
+                tuple(action in d.actions for d in sure_denies),
+                tuple(action in d.actions for d in maybe_denies),
+            )
+            groups.setdefault(signature, []).append(action)
+        for signature, actions in groups.items():
+            wildcard_only = bool(signature[0])
+            verdict = _judge(
+                rule, actions[0], wildcard_only, gates, sure_denies, maybe_denies, relations
+            )
+            if isinstance(verdict, str):
+                dead_parts.setdefault(verdict, []).extend(actions)
+                continue
+            status, notes = verdict
+            for action in actions:
+                per_action.setdefault(action, []).append((rule, status, notes))
+        if dead_parts and rule.statement is not None:
+            parts = tuple(
+                DeadPart(tuple(sorted(catalog.action(a).full_name for a in acts)), reason)  # type: ignore[union-attr]
+                for reason, acts in sorted(dead_parts.items())
+            )
+            total = sum(len(p.actions) for p in parts)
+            dead.append(DeadGrant(rule.policy, rule.statement, parts, total == len(rule.actions)))
+
+    grants = tuple(_merge(catalog, action, found) for action, found in sorted(per_action.items()))
+    grants = tuple(sorted(grants, key=lambda g: (g.action.service, g.action.name.lower())))
+    return EffectivePermissions(
+        principal=principal.name,
+        grants=grants,
+        dead_grants=tuple(dead),
+        uncatalogued=_uncatalogued(catalog, principal.identity),
+        open_questions=_open_questions(principal),
+    )
+
+
+def _narrowed_all(gates: list[tuple[str, list[_Rule], list[_Rule]]]) -> list[_Rule]:
+    return [t for _, _, narrowed in gates for t in narrowed]
+
+
+def _judge(
+    rule: _Rule,
+    action: str,
+    wildcard_only: bool,
+    gates: list[tuple[str, list[_Rule], list[_Rule]]],
+    sure_denies: list[_Rule],
+    maybe_denies: list[_Rule],
+    relations: _ResourceRelations,
+) -> str | tuple[GrantStatus, tuple[str, ...]]:
+    """A blocking reason (dead) or the grant's status for one action of one statement."""
+    star = _Rule("*", frozenset(), ("*",), False, (), True)
+    if wildcard_only and not _matches_star(rule):
+        return 'the action accepts only "Resource": "*", which the statement does not name'
+    target = star if wildcard_only else rule
+
+    def touches(other: _Rule) -> bool:
+        return _matches_star(other) if wildcard_only else relations.intersects(target, other)
+
+    def covers(other: _Rule) -> bool:
+        return _matches_star(other) if wildcard_only else relations.covers(other, target)
+
+    for name, widened, _ in gates:
+        if not any(action in t.actions and touches(t) for t in widened):
+            return f"{name} allows it on none of these resources"
+    for deny in sure_denies:
+        if action in deny.actions and covers(deny):
+            return f"explicit Deny in {deny.origin}"
+    notes: list[str] = []
+    certain = rule.exact and not rule.clauses
+    for name, _, narrowed in gates:
+        if not any(action in t.actions and not t.clauses and covers(t) for t in narrowed):
+            certain = False
+            notes.append(f"{name} allows it only on some resources or under conditions")
+    for deny in maybe_denies:
+        if action in deny.actions and touches(deny):
+            certain = False
+            notes.append(f"may be denied by {deny.origin}")
+    return (GrantStatus.ALLOWED if certain else GrantStatus.POSSIBLY_ALLOWED), tuple(notes)
+
+
+def _merge(
+    catalog: Catalog, action: str, found: list[tuple[_Rule, GrantStatus, tuple[str, ...]]]
+) -> ActionGrant:
+    info = catalog.action(action)
+    assert info is not None
+    status = (
+        GrantStatus.ALLOWED
+        if any(s is GrantStatus.ALLOWED for _, s, _ in found)
+        else GrantStatus.POSSIBLY_ALLOWED
+    )
+    resources: list[str] = []
+    conditions: list[str] = []
+    notes: list[str] = []
+    for rule, _, rule_notes in found:
+        prefix = "NOT " if rule.not_resource else ""
+        resources += [prefix + r for r in (rule.resources or ("*",))]
+        conditions += [f"{c.operator} {c.key} {list(c.values)}" for c in rule.clauses]  # type: ignore[arg-type]
+        notes += rule_notes
+    return ActionGrant(
+        action=info,
+        status=status,
+        resources=tuple(dict.fromkeys(resources)),
+        conditions=tuple(dict.fromkeys(conditions)),
+        granted_by=tuple(dict.fromkeys(rule.origin for rule, _, _ in found)),
+        notes=tuple(dict.fromkeys(notes)),
+    )
+
+
+def _uncatalogued(catalog: Catalog, policies: Sequence[Policy]) -> tuple[str, ...]:
+    out: list[str] = []
+    for policy in policies:
+        for statement in policy.statements:
+            if statement.effect is not Effect.ALLOW or statement.not_action:
+                continue
+            for pattern in approx_values(statement.actions, UNDER):
+                if not catalog.expand(pattern):
+                    out.append(pattern)
+    return tuple(dict.fromkeys(out))
+
+
+def _open_questions(principal: PrincipalPolicies) -> tuple[str, ...]:
+    policies = [*principal.identity, *([principal.boundary] if principal.boundary else [])]
+    policies += [p for level in principal.scps for p in level]
+    questions: list[str] = []
+    for policy in policies:
+        for unknown in policy.unknown_statements:
+            questions.append(
+                f"{policy.kind.value} {policy.name!r}: unknown statements ({unknown.text})"
+            )
+        for statement in policy.statements:
+            for unknown in statement.unknowns():
+                questions.append(
+                    f"{policy.kind.value} {policy.name!r} {statement.label}: {unknown.text}"
+                )
+    return tuple(dict.fromkeys(questions))
+
+
+__all__ = [
+    "ActionGrant",
+    "DeadGrant",
+    "DeadPart",
+    "EffectivePermissions",
+    "GrantStatus",
+    "PrincipalPolicies",
+    "effective_permissions",
+]
