@@ -41,8 +41,12 @@ _NOTED_RESOURCES = frozenset(
         "aws_iam_access_key",
         "aws_iam_user_login_profile",
         "aws_iam_user_policy_attachment",
+        "aws_iam_role_policy_attachment",
+        "aws_iam_group_policy_attachment",
         "aws_iam_policy_attachment",
         "aws_iam_user_policy_attachments_exclusive",
+        "aws_iam_role_policy_attachments_exclusive",
+        "aws_iam_group_policy_attachments_exclusive",
     }
 )
 # Attributes never copied into `attributes`: policies (read as records) and bulky maps.
