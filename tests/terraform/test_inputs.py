@@ -75,7 +75,7 @@ def test_cli_exit_codes_and_no_traceback():
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
     assert "fixtures/terraform/errors/broken.tf:5:3:" in bad.stderr
-    good = run("check", "fixtures/terraform/forms")
+    good = run("policies", "fixtures/terraform/forms")  # `check` now runs the rules
     assert good.returncode == 0
 
 
