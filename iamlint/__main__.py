@@ -1,3 +1,3 @@
-from iamlint.cli import main
+from iamlint.cli import run
 
-main()
+run()

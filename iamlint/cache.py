@@ -29,3 +29,17 @@ def cache_dir() -> Path:
         if os.access(folder, os.W_OK):
             return folder
     return candidates[-1]
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of the reader's own code: cached parse trees and projects are pickled objects of
+    its classes, so any change to that code must miss the cache, not load stale shapes."""
+    import hashlib
+
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([*(package / "terraform").glob("*.py"), package / "model.py"]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -70,3 +70,26 @@ COMMANDS = {
 )
 def main() -> None:
     """Move Terraform-managed IAM toward least privilege, with evidence and in stages."""
+
+
+def run() -> None:
+    """The console entry point: an unexpected error is reported in one line, never as a
+    traceback (set IAMLINT_DEBUG=1 to see it)."""
+    import os
+    import sys
+
+    try:
+        main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as err:  # the last line of defence; every known failure is handled below
+        if os.environ.get("IAMLINT_DEBUG"):
+            raise
+        click.echo(
+            f"iamlint: internal error: {type(err).__name__}: {err}\n"
+            "iamlint: this is a bug; rerun with IAMLINT_DEBUG=1 for details and report it.",
+            err=True,
+        )
+        sys.exit(2)

@@ -20,6 +20,7 @@ from iamlint.terraform.syntax import (
     ObjectExpr,
     Span,
     Splat,
+    Template,
     TemplateParser,
     TupleExpr,
     UnaryOp,
@@ -179,7 +180,10 @@ class Converter(TemplateParser):
         if trim:
             parts = _dedent(parts)
         directive = any(isinstance(p, Call) and p.name == "<directive>" for p in parts)
-        return _template((start, end), parts, heredoc=True, directive=directive)
+        template = _template((start, end), parts, heredoc=True, directive=directive)
+        if isinstance(template, Template):
+            template.body_span = (body_start, start + body_end)
+        return template
 
     def _x_tuple(self, node: Tree) -> Expr:
         return TupleExpr(_span(node), [self.expr(c) for c in _trees(node)])

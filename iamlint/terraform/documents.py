@@ -232,6 +232,11 @@ def from_value(value: Any, where: Location, exact_text: bool = False) -> Documen
         return doc
     if isinstance(value, str):
         loc = location_of(value) or where
+        exact = _heredoc_as_written(value)
+        if exact is not None:
+            doc = normalize(exact, loc)
+            doc.spans[""] = loc
+            return doc
         try:
             if exact_text or _is_exact(value):
                 data = jsonspan.loads(str(value), _file_of(value), loc.start)
@@ -255,6 +260,32 @@ def from_value(value: Any, where: Location, exact_text: bool = False) -> Documen
         [],
         [(where, "expected a policy document (JSON object or jsonencode())")],
     )
+
+
+def _heredoc_as_written(value: Any) -> Any:
+    """A heredoc's JSON read from the file itself, so values inside get exact spans.
+
+    Only when that reads the same as the rendered text (no `$${` escapes inside strings, say);
+    JSON does not care about the indentation `<<-` strips.
+    """
+    raw = getattr(value, "raw", None)
+    if raw is None:
+        return None
+    file, start, end = raw
+    try:
+        as_written = jsonspan.loads(file.text[start:end], file, start)
+        rendered = jsonspan.loads(str(value))
+    except jsonspan.JsonSyntaxError:
+        return None
+    return as_written if _plain(as_written) == _plain(rendered) else None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return str(value) if isinstance(value, str) else value
 
 
 def _file_of(value: Any) -> Any:

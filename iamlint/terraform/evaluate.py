@@ -187,7 +187,8 @@ class Evaluator:
             )
         text = "".join(p or "" for p in pieces)
         if expr.heredoc:
-            return HeredocText(text, self.loc(expr), self.loc(expr).line + 1)
+            raw = (self.file, *expr.body_span) if expr.body_span else None
+            return HeredocText(text, self.loc(expr), self.loc(expr).line + 1, raw)
         return LStr(text, self.loc(expr))
 
     def with_names(self, **names: Any) -> Evaluator:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,8 +42,16 @@ class SourceFile:
         return self.text[start:end]
 
 
+# Texts that stand in for files on disk while a patch is proven (`iamlint.fix`): the patched
+# project is read exactly as the real one would be, without writing anything first.
+OVERLAY: ContextVar[dict[Path, str] | None] = ContextVar("iamlint_overlay", default=None)
+
+
 def read_text(path: Path, display: str) -> SourceFile:
     """Read a text file; a binary, undecodable or unreadable file is an `InputError`."""
+    overlay = OVERLAY.get()
+    if overlay is not None and path.resolve() in overlay:
+        return SourceFile(path=path, display=display, text=overlay[path.resolve()])
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:

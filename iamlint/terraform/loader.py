@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from iamlint import __version__
-from iamlint.cache import cache_dir
+from iamlint.cache import cache_dir, code_fingerprint
 from iamlint.terraform.errors import InputError
 from iamlint.terraform.files import SourceFile, read_text
 from iamlint.terraform.syntax import Body
@@ -50,7 +50,7 @@ def display_path(path: Path, cwd: Path) -> str:
 
 def _cache_key(raw: bytes, kind: str) -> str:
     digest = hashlib.sha256(raw)
-    digest.update(f"\0{kind}\0{__version__}\0syntax-v1".encode())
+    digest.update(f"\0{kind}\0{__version__}\0{code_fingerprint()}".encode())
     return digest.hexdigest()
 
 

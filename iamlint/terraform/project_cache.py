@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from iamlint import __version__
-from iamlint.cache import cache_dir
+from iamlint.cache import cache_dir, code_fingerprint
 from iamlint.terraform.loader import discover, is_terraform_file
 from iamlint.terraform.project import Loader, Project, load_project
 
@@ -39,7 +39,7 @@ def _listing(folder: Path) -> list[str]:
 
 
 def _key(paths: list[Path], var_files: list[Path], cwd: Path) -> str:
-    digest = hashlib.sha256(f"{_FORMAT}\0{__version__}\0{cwd}\0".encode())
+    digest = hashlib.sha256(f"{_FORMAT}\0{__version__}\0{code_fingerprint()}\0{cwd}\0".encode())
     for path in sorted(p.resolve() for p in paths):
         digest.update(f"arg\0{path}\0{_digest(path) if path.is_file() else ''}\0".encode())
     for path in discover(paths):

@@ -35,6 +35,7 @@ class Template(Expr):
     parts: list[str | Expr]
     heredoc: bool = False
     has_directive: bool = False  # %{ if } / %{ for }: we do not evaluate those
+    body_span: Span | None = None  # a heredoc's body in the file, between the marker lines
 
 
 @dataclass(slots=True)

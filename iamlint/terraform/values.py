@@ -138,8 +138,12 @@ class HeredocText(LStr):
     """A heredoc's text: its JSON errors are reported from the line after ``<<EOF``."""
 
     body_line: int
+    raw: Any  # (file, start, end) of the body as written, for exact spans inside its JSON
 
-    def __new__(cls, value: str, loc: Location | None, body_line: int) -> HeredocText:
+    def __new__(
+        cls, value: str, loc: Location | None, body_line: int, raw: Any = None
+    ) -> HeredocText:
         obj = super().__new__(cls, value, loc)
         obj.body_line = body_line
+        obj.raw = raw
         return obj

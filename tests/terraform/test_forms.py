@@ -121,3 +121,9 @@ def test_template_directives_render_over_known_values(tmp_path):
     (q,) = [r for r in project.records if r.address == "aws_iam_policy.q"]
     assert isinstance(q.document, Unknown)
     assert "%{ if }" in q.document.reason
+
+
+def test_heredoc_json_gets_exact_spans():
+    rec = record(load("forms"), "aws_iam_policy.heredoc")
+    assert source_text(rec.spans["/Statement/0/Action"]) == '"logs:PutLogEvents"'
+    assert source_text(rec.spans["/Statement/0"]).startswith('{"Effect": "Allow"')
