@@ -50,7 +50,8 @@ def _line(finding: Finding, paint: Style) -> str:
     where = paint(f"{loc.file}:{loc.line}:{loc.column}:", bold=True)
     rule = paint(finding.rule, bold=True)
     address = f"  [{finding.address}]" if finding.address and finding.address != loc.file else ""
-    return f"{where} {rule} {severity} {finding.message}{hedge}{fixable}{address}"
+    message = " ".join(finding.message.split())  # one line per finding, whatever the rule wrote
+    return f"{where} {rule} {severity} {message}{hedge}{fixable}{address}"
 
 
 def summary(result: CheckResult) -> str:
