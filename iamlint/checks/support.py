@@ -55,10 +55,13 @@ def element_location(
 
 
 def condition_location(
-    record: PolicyRecord, statement: Statement, clause: ConditionClause
+    record: PolicyRecord, statement: Statement, clause: ConditionClause, index: int | None = None
 ) -> Location:
+    """A condition value's span (``index``), else its clause, operator, block, statement."""
+    item = [pointer(statement, "Condition", clause.operator, clause.key, index)]
     return locate(
         record,
+        *(item if index is not None else []),
         pointer(statement, "Condition", clause.operator, clause.key),
         pointer(statement, "Condition", clause.operator),
         pointer(statement, "Condition"),
