@@ -122,6 +122,17 @@ def clauses(statement: Statement) -> tuple[ConditionClause, ...]:
     return statement.conditions if isinstance(statement.conditions, tuple) else ()
 
 
+def clause_key(clause: ConditionClause) -> tuple[str, bool]:
+    """A clause's key as written and whether it is unresolved.
+
+    The parser spells an unresolved key ``<unknown: TEXT>`` (``"${local.url}:sub"``): the text
+    still shows its literal pieces, such as the claim name after the last colon."""
+    key = clause.key
+    if key.startswith("<unknown: ") and key.endswith(">"):
+        return key[len("<unknown: ") : -1].strip('"'), True
+    return key, key.startswith("<")
+
+
 def condition_summary(statement: Statement) -> str:
     if isinstance(statement.conditions, Unknown):
         return f"an unresolved Condition ({statement.conditions.text})"

@@ -62,7 +62,15 @@ def _restricted_by(statement: Statement, keys: re.Pattern[str]) -> Tri:
     """TRUE when a restricting clause on one of ``keys`` guards the statement."""
     if isinstance(statement.conditions, Unknown):
         return Tri.UNKNOWN
-    return any_of(restricts(c) for c in s.clauses(statement) if keys.match(c.key))
+    results = []
+    for clause in s.clauses(statement):
+        key, unresolved = s.clause_key(clause)
+        if unresolved:
+            # An unresolved key may be one of them: at best it restricts "possibly".
+            results.append(restricts(clause) & Tri.UNKNOWN)
+        elif keys.match(key):
+            results.append(restricts(clause))
+    return any_of(results)
 
 
 # Keys whose restricting clause means "not just anyone" (T401).
@@ -172,6 +180,8 @@ def _open_to_anyone(
         + ": add aws:PrincipalOrgID, aws:PrincipalArn or aws:SourceArn/aws:SourceAccount",
         location=s.element_location(record, statement, element),
         possible=bool(reasons) or judged_possible,
+        # An unresolved principal is no evidence of "*": one step lower again.
+        lowered=1 if principal_text else 0,
     )
 
 
@@ -209,12 +219,19 @@ def _claim_clauses(
 ) -> list[ConditionClause]:
     out = []
     for clause in s.clauses(statement):
-        prefix, _, name = clause.key.rpartition(":")
+        key, unresolved = s.clause_key(clause)
+        prefix, _, name = key.rpartition(":")
         if name.lower() != claim:
             continue
-        if hosts is None or prefix.lower() in (h.lower() for h in hosts):
+        if hosts is None or unresolved or prefix.lower() in (h.lower() for h in hosts):
             out.append(clause)
     return out
+
+
+def _checks_claim(clause: ConditionClause) -> bool:
+    """A positive check of a claim. Tokens always carry aud and sub, so ForAllValues: and
+    ...IfExists cannot pass vacuously here."""
+    return clause.base_operator not in NEGATED_OPERATORS and clause.base_operator != "Null"
 
 
 def _oidc_findings(
@@ -238,11 +255,11 @@ def _oidc_findings(
     cognito = hosts is not None and "cognito-identity.amazonaws.com" in hosts
     subject_claim = "amr" if cognito else "sub"
     # Presence is T402's question; whether the values are too broad is T403's.
-    aud = [c for c in _claim_clauses(statement, hosts, "aud") if _requires(c)]
+    aud = [c for c in _claim_clauses(statement, hosts, "aud") if _checks_claim(c)]
     sub = _claim_clauses(statement, hosts, "sub") + (
         _claim_clauses(statement, hosts, "amr") if cognito else []
     )
-    checked_sub = [c for c in sub if _requires(c)]
+    checked_sub = [c for c in sub if _checks_claim(c)]
     missing = [name for name, found in (("aud", aud), (subject_claim, checked_sub)) if not found]
     if missing:
         provider = ", ".join(hosts) if hosts else "the identity provider"
@@ -303,7 +320,8 @@ def _broad_subject(
                     record,
                     statement,
                     subject=value.text,
-                    message=f"{clause.key} {clause.operator} {value.text} is unresolved: "
+                    message=f"{s.clause_key(clause)[0]} {clause.operator} {value.text} is "
+                    "unresolved: "
                     "if it is a wildcard, any workflow of the provider can assume the role",
                     location=s.condition_location(record, statement, clause, item.index),
                     possible=True,
@@ -317,7 +335,8 @@ def _broad_subject(
                 record,
                 statement,
                 subject=value,
-                message=f"{clause.key} {value!r} {why}: pin the repository and the branch or "
+                message=f"{s.clause_key(clause)[0]} {value!r} {why}: pin the repository and the "
+                "branch or "
                 "environment (e.g. repo:ORG/REPO:environment:prod)",
                 location=s.condition_location(record, statement, clause, item.index),
             )
@@ -430,8 +449,8 @@ def _session_findings(ctx: CheckContext) -> Iterator[Finding]:
         if principal.type != "role" or attr is None:
             continue
         seconds = _seconds(attr)
-        if isinstance(seconds, int) and seconds <= limit:
-            continue
+        if seconds is None or (isinstance(seconds, int) and seconds <= limit):
+            continue  # None: null or not a number (Terraform would reject the latter)
         unresolved = isinstance(seconds, Unknown)
         shown = seconds.text if isinstance(seconds, Unknown) else f"{seconds:,} s"
         yield Finding(

@@ -93,6 +93,7 @@ class _Statement:
     statement: Statement
     judging: Judging
     effect_unknown: bool
+    wholly_unknown: frozenset[str] = frozenset()  # texts of unknowns with no literal piece
 
     @property
     def lowered(self) -> int:
@@ -119,6 +120,9 @@ class _Statement:
         lowered: int | None = None,
     ) -> Finding:
         possible = self.judging.possible or self.effect_unknown or bool(unknowns)
+        lowered = self.lowered if lowered is None else lowered
+        if any(t in self.wholly_unknown for t in unknowns):
+            lowered += 1  # nothing literal hints at a wildcard: one step lower again
         return s.finding(
             self.ctx,
             rule,
@@ -128,7 +132,7 @@ class _Statement:
             message=message + self.note(*unknowns),
             location=where,
             possible=possible,
-            lowered=self.lowered if lowered is None else lowered,
+            lowered=lowered,
         )
 
 
@@ -328,13 +332,17 @@ def _record_findings(
             f"action{judging.note}",
             location=unknown.location or record.location,
             possible=True,
+            lowered=1,  # no literal evidence of a wildcard at all
         )
     for statement in policy.statements:
         allow = s.is_allow(statement)
         if allow is False:
             continue  # Deny never grants; a missing Effect is V106
+        wholly = frozenset(
+            u.text for u in statement.unknowns() if not any(p for p in (u.parts or ()) if p)
+        )
         yield from _statement_findings(
-            _Statement(ctx, record, statement, judging, effect_unknown=allow is None)
+            _Statement(ctx, record, statement, judging, allow is None, wholly)
         )
 
 

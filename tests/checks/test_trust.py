@@ -69,6 +69,7 @@ def test_open_trust_policy(roles: list[Finding]) -> None:
 
 
 def test_oidc_without_sub(roles: list[Finding]) -> None:
+    # github_module: claim keys built from a variable still name aud and sub.
     assert keys(roles, "T402") == {("aws_iam_role.github_weak", "NoSub", "sub")}
 
 
@@ -77,6 +78,11 @@ def test_oidc_sub_too_broad(roles: list[Finding]) -> None:
         ("aws_iam_role.github_weak", "OrgWide", "repo:acme/*"),
         ("aws_iam_role.github_weak", "OrgWide", "*"),
         ("aws_iam_role.github_weak", "Unresolved", "var.github_sub"),
+        (
+            "aws_iam_role.github_module",
+            "GithubOidcAuth",
+            '[for subject in var.subjects : "repo:${subject}"]',
+        ),
     }
     unresolved = next(f for f in roles if f.subject == "var.github_sub")
     assert unresolved.certainty is Certainty.POSSIBLE
