@@ -55,7 +55,9 @@ COMMANDS = {
     "rules": "iamlint.checks.commands:rules",
     "explain": "iamlint.checks.commands:explain",
     "baseline": "iamlint.checks.commands:baseline",
+    "diff-access": "iamlint.checks.commands:diff_access",
     "usage": "iamlint.usage.commands:usage",
+    "fix": "iamlint.fix.commands:fix",
 }
 
 

@@ -120,6 +120,14 @@ def _colour(output: Path | None) -> bool:
 )
 @click.option("--since", metavar="REF", help="Report only findings on lines changed since REF.")
 @var_file_option
+@click.option(
+    "--usage",
+    "usage_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A usage snapshot (`iamlint usage import`) to compare grants with (repeatable: "
+    "snapshots are merged). Enables the usage rules U601-U606.",
+)
 @click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing.")
 @config_option
 def check(
@@ -132,6 +140,7 @@ def check(
     baseline: Path | None,
     since: str | None,
     var_files: tuple[Path, ...],
+    usage_files: tuple[Path, ...],
     statistics: bool,
     config_file: Path | None,
 ) -> None:
@@ -156,6 +165,7 @@ def check(
         var_files=list(var_files),
         baseline=baseline,
         since=since,
+        usage=_load_usage(usage_files),
     )
     result = _run(options, registry)
     if statistics:
@@ -178,6 +188,23 @@ def check(
         sys.stderr.flush()
     _emit(rendered, output)
     sys.exit(result.exit_code)
+
+
+def _load_usage(files: tuple[Path, ...]) -> object:
+    """The snapshots given with --usage, merged; None without any. Bad evidence is a usage
+    error (exit 2): judging grants against a snapshot that was only partly read would report
+    the unread part's actions as unused."""
+    if not files:
+        return None
+    from iamlint.usage.errors import UsageInputError
+    from iamlint.usage.merge import merge_snapshots
+    from iamlint.usage.snapshot import load_snapshot
+
+    try:
+        loaded = [(str(path), load_snapshot(path)) for path in files]
+        return loaded[0][1] if len(loaded) == 1 else merge_snapshots(loaded)
+    except UsageInputError as err:
+        _fail(f"--usage {err}")
 
 
 def _emit(rendered: str, output: Path | None) -> None:
@@ -285,3 +312,31 @@ def baseline_create(
             "The baseline may be incomplete: fix the errors above, then create it again.", err=True
         )
     sys.exit(2 if result.problems else 0)
+
+
+@click.command("diff-access")
+@click.argument("ref")
+@paths_argument
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@var_file_option
+def diff_access(
+    ref: str, paths: tuple[Path, ...], output_format: str, var_files: tuple[Path, ...]
+) -> None:
+    """Per principal, the access the working tree adds and removes compared with git REF.
+
+    Semantic: reordering or splitting statements adds nothing."""
+    from iamlint.checks import diff_access as diff
+
+    try:
+        before, after = diff.load_at_ref(ref, list(paths), list(var_files), Path.cwd())
+    except GitError as err:
+        _fail(f"{ref}: {err}")
+    diffs = diff.diff_projects(before, after)
+    if output_format == "json":
+        data = {"format_version": 1, "ref": ref, "principals": [d.to_json() for d in diffs]}
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(diff.render_text(diffs))
+    for error in after.errors:
+        click.echo(f"error: {error}", err=True)
+    sys.exit(2 if after.errors else 0)
