@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,8 @@ def _value(key: str, value: Any, file: str, line: int, base: Path | None) -> Any
         if isinstance(value, bool) or not isinstance(value, int) or not 900 <= value <= 43200:
             raise fail("a number of seconds between 900 and 43200")
         return value
+    if key == "principals":
+        return _principals(value, fail)
     if key == "severity":
         if not isinstance(value, dict) or not all(
             isinstance(v, str) and _is_severity(v) for v in value.values()
@@ -150,6 +153,31 @@ def _value(key: str, value: Any, file: str, line: int, base: Path | None) -> Any
             raise fail("a table of rule id = severity (info, low, medium, high, critical)")
         return {str(k).upper(): str(v).lower() for k, v in value.items()}
     raise fail("set")  # a Config field without a parser here: a bug, shown plainly
+
+
+def _principals(value: Any, fail: Callable[[str], ConfigError]) -> dict[str, list[str]]:
+    """`[tool.iamlint.principals]`: address = "arn" or ["arn", ...]. An unquoted address
+    (`aws_iam_role.ci = ...`) is read by TOML as nested tables; it is joined back with dots."""
+    expected = 'a table of Terraform address = "ARN" (or a list of ARNs)'
+    if not isinstance(value, dict):
+        raise fail(expected)
+    out: dict[str, list[str]] = {}
+
+    def walk(table: dict[str, Any], prefix: str) -> None:
+        for key, item in table.items():
+            address = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(item, dict):
+                walk(item, address)
+                continue
+            arns = [item] if isinstance(item, str) else item
+            if not isinstance(arns, list) or not arns:
+                raise fail(expected)
+            if not all(isinstance(a, str) and a.startswith("arn:") for a in arns):
+                raise fail(expected + f"; {address} has a value that is not an ARN")
+            out[address] = list(arns)
+
+    walk(value, "")
+    return out
 
 
 def _is_severity(text: str) -> bool:

@@ -28,6 +28,9 @@ class Config:
     admin_role_pattern: str | None = None  # G505: the role allowed to manage IAM
     rule_packs: list[str] = field(default_factory=list)  # extra rule catalogs (paths)
     account_id: str | None = None  # fills ARNs' account where Terraform leaves it unknown
+    # [tool.iamlint.principals]: Terraform address -> ARNs (globs allowed) of its usage evidence,
+    # for principals whose ARN the code cannot give (name_prefix, another account).
+    principals: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -36,6 +39,7 @@ class CheckContext:
     config: Config
     catalog: Any  # iamlint.policy.catalog.Catalog
     severities: dict[str, Severity] = field(default_factory=dict)
+    usage: Any = None  # a usage snapshot (`iamlint check --usage`); None: usage rules stay quiet
     _parsed: dict[int, Any] = field(default_factory=dict)
 
     def severity(self, rule: str) -> Severity:

@@ -31,6 +31,7 @@ FAMILY_MODULES: dict[str, str | FamilyRun] = {
     "privesc": "iamlint.checks.privesc",
     "trust": "iamlint.checks.trust",
     "guardrails": "iamlint.checks.guardrails",
+    "usage": "iamlint.checks.usage",
 }
 
 BUILTIN_PACKAGE = "iamlint.rules_data"

@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from iamlint.checks import registry as registry_module
 from iamlint.checks import suppressions as sup
@@ -36,6 +37,7 @@ class CheckOptions:
     var_files: list[Path] = field(default_factory=list)
     baseline: Path | None = None
     since: str | None = None
+    usage: Any = None  # a usage snapshot for the usage rules (U6xx)
     cwd: Path = field(default_factory=Path.cwd)
     today: dt.date = field(default_factory=dt.date.today)
 
@@ -105,6 +107,7 @@ def run_check(options: CheckOptions, registry: Registry | None = None) -> CheckR
             problems.append(Problem("input", error.message, error.file, error.line, error.column))
 
     ctx = _context(project, config, registry)
+    ctx.usage = options.usage
     findings, ran = _run_families(ctx, registry, enabled, problems)
     findings = [f for f in findings if scope.includes(absolute(f.location.file))]
 
@@ -170,6 +173,8 @@ def _run_families(
     for family, target in sorted(registry_module.FAMILY_MODULES.items()):
         if not family_rules.get(family, set()) & enabled:
             continue
+        if family == "usage" and ctx.usage is None:
+            continue  # not run, so its suppressions are not reported as suppressing nothing
         run = _resolve(family, target, problems)
         if run is None:
             continue

@@ -64,6 +64,9 @@ DATA_EVENT_ACTIONS: dict[str, frozenset[str]] = {
         {"PutRecord", "PutRecords", "GetRecords", "GetShardIterator", "SubscribeToShard"}
     ),
     "s3-object-lambda": frozenset({"WriteGetObjectResponse"}),
+    # Log ingestion and reading are not management events (the volume would dwarf the trail);
+    # treated as data events so that a missing PutLogEvents is never read as non-use.
+    "logs": frozenset({"PutLogEvents", "GetLogEvents", "FilterLogEvents"}),
 }
 
 

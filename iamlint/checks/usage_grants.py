@@ -1,0 +1,365 @@
+"""U601, U602, U603 and the per-action U605: one identity policy's Allow statements against the
+observed usage of every principal that holds the policy.
+
+Each granted action (patterns expanded over the catalog) falls in exactly one class:
+
+* *used*: observed, allowed or denied (a denied call was still needed);
+* *blind*: the evidence could not have seen it (never logged, data events off, service-level
+  evidence only): kept, and named in a U605;
+* *unused service*: no call of its service at all, and every granted action of that service
+  was visible: U602;
+* *unused*: visible at action level (or its service made no call at all) and not used: U601.
+
+Findings are grouped by the Action items that grant them, so that ``s3:Get*`` gets one finding
+at its own span and ``*`` one finding, not thousands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from iamlint.checks import support as s
+from iamlint.checks.context import CheckContext
+from iamlint.checks.finding import Finding
+from iamlint.model import Location, Unknown
+from iamlint.policy.document import Statement
+from iamlint.policy.matching import match_action
+from iamlint.policy.patterns import has_wildcard, resource_matches
+from iamlint.policy.tri import Tri
+from iamlint.terraform.project import PolicyRecord
+from iamlint.usage.evidence import ObservedAction
+from iamlint.usage.observability import is_data_event_action, never_logged_reason, observability
+from iamlint.usage.snapshot import Snapshot
+
+LISTED = 8  # names spelled out in a message; the finding's `extra` has them all
+
+
+@dataclass(slots=True)
+class Usage:
+    """What the holders of one policy were observed doing, merged."""
+
+    rows: list[ObservedAction]
+    note: str  # which evidence, and the join's caveats, for every message
+    days: str  # "57 days", for messages
+    weak: tuple[str, ...]  # reasons every "unused" claim is only possible
+    actions: set[str] = field(default_factory=set)  # lower-case, action-level rows
+    services: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.actions = {r.action.lower() for r in self.rows if r.granularity == "action"}
+        self.services = {r.action.partition(":")[0].lower() for r in self.rows}
+
+
+class Observer:
+    """`observability` memoized per action: ``*`` expands to every action in the catalog."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self._seen: dict[str, tuple[str, str]] = {}
+
+    def see(self, action: str) -> tuple[str, str]:
+        """(level, why it is blind or "")."""
+        found = self._seen.get(action)
+        if found is None:
+            found = self._judge(action)
+            self._seen[action] = found
+        return found
+
+    def _judge(self, action: str) -> tuple[str, str]:
+        level = observability(self.snapshot, action).level
+        service = action.partition(":")[0]
+        if level == "action":
+            return level, ""
+        if never_logged_reason(action):
+            return "none", "never logged"
+        if level == "service":
+            return level, f"only service-level evidence for {service}"
+        if is_data_event_action(action):
+            return level, f"{service} data events were not logged"
+        return level, "no source could record it"
+
+
+@dataclass(slots=True)
+class _Granted:
+    name: str  # as the catalog spells it
+    items: set[int | None] = field(default_factory=set)  # Action item indexes granting it
+
+
+def granted_actions(ctx: CheckContext, statement: Statement) -> dict[str, _Granted]:
+    """Every action the statement grants, by lower-case name; unknown items are skipped (the
+    statement then may grant more, which only ever keeps more)."""
+    out: dict[str, _Granted] = {}
+    if statement.not_action:
+        excluded = {
+            a.full_name.lower()
+            for item in s.items(statement.actions)
+            if isinstance(item.value, str)
+            for a in ctx.catalog.expand(item.value)
+        }
+        for info in ctx.catalog.all_actions():
+            if info.full_name.lower() not in excluded:
+                out.setdefault(info.full_name.lower(), _Granted(info.full_name)).items.add(None)
+        return out
+    for item in s.items(statement.actions):
+        if isinstance(item.value, Unknown):
+            continue
+        names = [a.full_name for a in ctx.catalog.expand(item.value)]
+        if not names and not has_wildcard(item.value) and ":" in item.value:
+            names = [item.value]  # not in the catalog (V102 says so): judged by its name
+        for name in names:
+            out.setdefault(name.lower(), _Granted(name)).items.add(item.index)
+    return out
+
+
+@dataclass(slots=True)
+class _Classes:
+    used: list[str] = field(default_factory=list)
+    blind: dict[str, str] = field(default_factory=dict)  # action -> why
+    unused: list[str] = field(default_factory=list)
+    unused_services: dict[str, list[str]] = field(default_factory=dict)
+
+
+def classify(granted: dict[str, _Granted], usage: Usage, observer: Observer) -> _Classes:
+    out = _Classes()
+    dark: dict[str, list[str]] = {}  # unused service -> its visible granted actions
+    blind_services: set[str] = set()
+    for key, grant in sorted(granted.items()):
+        service = key.partition(":")[0]
+        if key in usage.actions:
+            out.used.append(grant.name)
+            continue
+        level, why = observer.see(grant.name)
+        if level == "none":
+            out.blind[grant.name] = why
+            blind_services.add(service)
+        elif service not in usage.services:
+            dark.setdefault(service, []).append(
+                grant.name
+            )  # no call at all: service level is enough
+        elif level == "action":
+            out.unused.append(grant.name)
+        else:
+            out.blind[grant.name] = why
+    for service, names in dark.items():
+        if service in blind_services:
+            out.unused += names  # part of the service is invisible: not "unused at all"
+        else:
+            out.unused_services[service] = names
+    out.unused.sort()
+    return out
+
+
+# --- findings ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Site:
+    """Where a group of actions is granted: one Action item, or the element for several."""
+
+    ctx: CheckContext
+    record: PolicyRecord
+    statement: Statement
+    usage: Usage
+
+    def location(self, items: frozenset[int | None]) -> Location:
+        element = s.action_element(self.statement)
+        index = next(iter(items)) if len(items) == 1 else None
+        return s.element_location(self.record, self.statement, element, index)
+
+    def pattern(self, items: frozenset[int | None]) -> str:
+        if self.statement.not_action:
+            return "NotAction"
+        values = self.statement.actions
+        texts = (
+            [str(values[i]) for i in sorted(i for i in items if i is not None)]
+            if isinstance(values, tuple)
+            else []
+        )
+        return ", ".join(texts)
+
+    def finding(
+        self, rule: str, items: frozenset[int | None], subject: str, message: str, **extra: object
+    ) -> Finding:
+        weak = bool(self.usage.weak) and rule != "U605"
+        if weak:
+            message += f" (weak evidence: {'; '.join(self.usage.weak)})"
+        found = s.finding(
+            self.ctx,
+            rule,
+            self.record,
+            self.statement,
+            subject=subject,
+            message=message + self.usage.note,
+            location=self.location(items),
+            possible=weak,
+        )
+        found.extra.update(extra)
+        return found
+
+
+def _by_items(
+    names: list[str], granted: dict[str, _Granted]
+) -> dict[frozenset[int | None], list[str]]:
+    groups: dict[frozenset[int | None], list[str]] = {}
+    for name in names:
+        groups.setdefault(frozenset(granted[name.lower()].items), []).append(name)
+    return groups
+
+
+def listed(names: list[str]) -> str:
+    shown = ", ".join(names[:LISTED])
+    return shown + (f" (+{len(names) - LISTED} more)" if len(names) > LISTED else "")
+
+
+def statement_findings(
+    ctx: CheckContext,
+    record: PolicyRecord,
+    statement: Statement,
+    usage: Usage,
+    observer: Observer,
+) -> Iterator[Finding]:
+    granted = granted_actions(ctx, statement)
+    if not granted:
+        return
+    classes = classify(granted, usage, observer)
+    site = _Site(ctx, record, statement, usage)
+    yield from _unused_services(site, classes, granted)
+    yield from _unused_actions(site, classes, granted)
+    yield from _blind(site, classes, granted)
+    yield from resource_findings(site, classes)
+
+
+def _unused_services(
+    site: _Site, classes: _Classes, granted: dict[str, _Granted]
+) -> Iterator[Finding]:
+    by_items: dict[frozenset[int | None], list[str]] = {}
+    for service, names in classes.unused_services.items():
+        items = frozenset(i for n in names for i in granted[n.lower()].items)
+        by_items.setdefault(items, []).append(service)
+    for items, services in sorted(by_items.items(), key=lambda kv: sorted(kv[1])):
+        services.sort()
+        count = sum(len(classes.unused_services[svc]) for svc in services)
+        what = f"service {services[0]}" if len(services) == 1 else f"{len(services)} services"
+        used = sorted({a.partition(":")[0] for a in classes.used})
+        message = (
+            f"{site.pattern(items) or 'this statement'} grants {what} never called in "
+            f"{site.usage.days} ({count} actions): {listed(services)}"
+            + (f"; used: {', '.join(used)}" if used else "")
+        )
+        yield site.finding(
+            "U602", items, ", ".join(services), message, unused_services=services, used=used
+        )
+
+
+def _unused_actions(
+    site: _Site, classes: _Classes, granted: dict[str, _Granted]
+) -> Iterator[Finding]:
+    for items, names in sorted(_by_items(classes.unused, granted).items(), key=lambda kv: kv[1]):
+        kept = [n for n in classes.used if granted[n.lower()].items & items]
+        pattern = site.pattern(items)
+        head = f"{pattern} grants" if pattern and pattern != names[0] else "granted"
+        message = (
+            f"{head} {len(names)} action{'s' if len(names) > 1 else ''} not used in "
+            f"{site.usage.days}, though the evidence could have seen them: {listed(names)}"
+            + (f"; used: {listed(kept)}" if kept else "")
+        )
+        yield site.finding("U601", items, ", ".join(names), message, unused=names, used=kept)
+
+
+def _blind(site: _Site, classes: _Classes, granted: dict[str, _Granted]) -> Iterator[Finding]:
+    groups = _by_items(sorted(classes.blind), granted)
+    for items, names in sorted(groups.items(), key=lambda kv: kv[1]):
+        reasons: dict[str, list[str]] = {}
+        for name in names:
+            reasons.setdefault(classes.blind[name], []).append(name)
+        parts = [f"{listed(group)} ({why})" for why, group in sorted(reasons.items())]
+        message = (
+            f"kept, whatever their use: the evidence could not see "
+            f"{len(names)} granted action{'s' if len(names) > 1 else ''}: {'; '.join(parts)}"
+        )
+        yield site.finding(
+            "U605",
+            items,
+            "blind: " + ", ".join(names),
+            message,
+            blind=dict(sorted(reasons.items())),
+        )
+
+
+# --- U603: resources ---------------------------------------------------------------------------
+
+
+def _covers(pattern: str, resource: str) -> bool:
+    """Does ``pattern`` cover the (possibly generalized) observed ``resource``? Its wildcards
+    are read as literal text, which can only under-report "broader" (never over-report)."""
+    return resource_matches(pattern, resource, {}, variables=True) is not False
+
+
+def resource_findings(site: _Site, classes: _Classes) -> Iterator[Finding]:
+    statement = site.statement
+    if statement.not_resource or not isinstance(statement.resources, tuple):
+        return
+    catalog = site.ctx.catalog
+    relevant = [
+        row
+        for row in site.usage.rows
+        if row.granularity == "action"
+        and match_action(statement, row.action) is Tri.TRUE
+        and catalog.accepts_only_wildcard_resource(row.action) is not True
+    ]
+    named = [r for r in relevant if r.resource is not None]
+    if not named:
+        return  # nothing observed through this statement names a resource
+    unnamed = sorted({r.action for r in relevant if r.resource is None})
+    caveats = []
+    if unnamed:
+        caveats.append(f"calls of {listed(unnamed)} named no resource")
+    blind = sorted(classes.blind)
+    if blind:
+        caveats.append(f"the evidence could not see {listed(blind)}")
+    observed = sorted({r.resource for r in named if r.resource})
+    for item in s.items(statement.resources):
+        if not isinstance(item.value, str):
+            continue
+        yield from _resource_item(site, item.index, item.value, named, observed, caveats)
+
+
+def _resource_item(
+    site: _Site,
+    index: int | None,
+    pattern: str,
+    named: list[ObservedAction],
+    observed: list[str],
+    caveats: list[str],
+) -> Iterator[Finding]:
+    inside = sorted({r.resource for r in named if r.resource and _covers(pattern, r.resource)})
+    if any(_covers(r, pattern) for r in inside):
+        return  # an observed resource (or pattern) is at least as wide
+    if inside:
+        message = f"{pattern} is broader than the resources observed: {listed(inside)}"
+    else:
+        message = (
+            f"{pattern}: no observed call of this statement's actions used it "
+            f"(observed: {listed(observed)})"
+        )
+    if caveats:
+        message += f"; but {'; '.join(caveats)}"
+    where = s.element_location(
+        site.record, site.statement, s.resource_element(site.statement), index
+    )
+    weak = bool(site.usage.weak) or bool(caveats)
+    if site.usage.weak:
+        message += f" (weak evidence: {'; '.join(site.usage.weak)})"
+    found = s.finding(
+        site.ctx,
+        "U603",
+        site.record,
+        site.statement,
+        subject=pattern,
+        message=message + site.usage.note,
+        location=where,
+        possible=weak,
+    )
+    found.extra.update({"observed": inside or [], "resource": pattern})
+    yield found
