@@ -9,4 +9,7 @@ FAMILIES: list[str] = [
     "iamlint.checks.validity",
     "iamlint.checks.wildcards",
     "iamlint.checks.trust",
+    "iamlint.checks.privesc",
+    "iamlint.checks.guardrails",
+    "iamlint.checks.usage",
 ]

@@ -1,0 +1,424 @@
+"""G5xx: the caps on principals (permissions boundaries, SCPs) and whether they hold.
+
+- G501 a role or user without the boundary `required-boundary` names (an ARN or a glob).
+- G502 / G503 grants that can never take effect: the engine's dead grants
+  (`iamlint.policy.effective`), blamed on the boundary (G502) or on an SCP (G503). A dead grant
+  caused only by SCPs attached to an OU, an account or an unresolved target is *possible*: the
+  code does not say that the principal sits below that target.
+- G504 boundary escape, for principals that carry a boundary (or must): creating a role or user,
+  setting or removing a boundary, or attaching or writing policies, when no
+  ``iam:PermissionsBoundary`` condition pins the boundary; or changing its own boundary
+  policy. Probed with a request that names some other boundary.
+- G505 a guardrail the configuration asks for (``admin-role-pattern``: IAM changes denied to
+  every other principal; ``approved-regions``: requests elsewhere denied) that no attached SCP
+  in the repository implements. Only when configured, and only in repositories that define
+  SCPs (elsewhere the organization's guardrails live in another repository).
+- G506 an Allow on a resource ARN, or an ``aws:RequestedRegion`` condition, naming a region
+  outside ``approved-regions``. Region pieces that are unresolved, or wildcards, are not judged.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator
+
+from iamlint.checks import support as s
+from iamlint.checks.context import CheckContext
+from iamlint.checks.finding import Certainty, Finding
+from iamlint.checks.principals import (
+    FULL_AWS_ACCESS,
+    PLACEHOLDER_ACCOUNT,
+    PrincipalScope,
+    policy_arn,
+    principal_label,
+    scopes,
+    scp_levels,
+)
+from iamlint.checks.privesc import Hit, Judge, principal_finding
+from iamlint.checks.probe import Reach
+from iamlint.model import Unknown
+from iamlint.policy.conditions import RequestContext
+from iamlint.policy.document import Effect, Policy, Statement
+from iamlint.policy.effective import DeadGrant, effective_permissions
+from iamlint.policy.evaluate import Authorization, Outcome, Request, decide
+from iamlint.terraform.project import PolicyRecord, PrincipalRecord
+
+# --- G501 ------------------------------------------------------------------------------------
+
+
+def _boundary_arn(ctx: CheckContext, value: str, required: str) -> str | None:
+    """The boundary's ARN; a policy defined in the code takes the required pattern's account."""
+    if value.startswith("arn:"):
+        return value
+    for record in ctx.project.records:
+        if record.address == value and isinstance(record.name, str):
+            account = ctx.config.account_id or _account_of(required) or PLACEHOLDER_ACCOUNT
+            return f"arn:aws:iam::{account}:policy/{record.name}"
+    return None
+
+
+def _account_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4] else None
+
+
+def _matches_required(arn: str, required: str) -> bool:
+    if any(ch in required for ch in "*?["):
+        return fnmatch.fnmatchcase(arn, required)
+    return arn == required
+
+
+def _g501(ctx: CheckContext, principal: PrincipalRecord, required: str) -> Finding | None:
+    label = principal_label(principal)
+    value = principal.permissions_boundary
+    attribute = principal.attributes.get("permissions_boundary")
+    where = attribute.location if attribute is not None else principal.location
+    possible = False
+    if value is None:
+        message = f"{label} has no permissions boundary; the configuration requires {required}"
+    elif isinstance(value, Unknown):
+        possible = True
+        message = (
+            f"{label}'s permissions boundary is unresolved ({value.text}): it may not be the "
+            f"required {required}"
+        )
+    else:
+        arn = _boundary_arn(ctx, str(value), required)
+        if arn is not None and _matches_required(arn, required):
+            return None
+        message = f"{label}'s permissions boundary {arn or value} is not the required {required}"
+    return Finding(
+        rule="G501",
+        severity=s.lower(ctx.severity("G501"), 1 if possible else 0),
+        message=message,
+        location=where,
+        address=principal.address,
+        subject=required,
+        certainty=Certainty.POSSIBLE if possible else Certainty.DEFINITE,
+    )
+
+
+# --- G502, G503 ---------------------------------------------------------------------------------
+
+
+def _rule_of(reason: str) -> str | None:
+    if reason.startswith(("permissions boundary", "explicit Deny in permissions boundary")):
+        return "G502"
+    if reason.startswith(("SCP level", "explicit Deny in service control policy")):
+        return "G503"
+    return None
+
+
+_LEVEL = re.compile(r"^SCP level (\d+) ")
+
+
+def _assumed(scope: PrincipalScope, reason: str) -> bool:
+    """Does this SCP reason rest only on SCPs of assumed scope?"""
+    if match := _LEVEL.match(reason):
+        index = int(match.group(1))
+        return index < len(scope.scp_levels) and scope.scp_levels[index].assumed
+    levels = [lvl for lvl in scope.scp_levels if any(repr(p.name) in reason for p in lvl.policies)]
+    return bool(levels) and all(lvl.assumed for lvl in levels)
+
+
+def _dead_findings(ctx: CheckContext, scope: PrincipalScope) -> Iterator[Finding]:
+    if scope.boundary is None and not scope.scp_levels:
+        return
+    result = effective_permissions(scope.policies(), catalog=ctx.catalog)
+    for dead in result.dead_grants:
+        granting = scope.granting(dead.policy)
+        if granting is None:
+            continue
+        yield from _dead_grant_findings(ctx, scope, granting.record, dead)
+
+
+def _dead_grant_findings(
+    ctx: CheckContext, scope: PrincipalScope, record: PolicyRecord, dead: DeadGrant
+) -> Iterator[Finding]:
+    by_rule: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for part in dead.parts:
+        rule = _rule_of(part.blocked_by)
+        if rule is not None:
+            by_rule.setdefault(rule, []).append((part.actions, part.blocked_by))
+    for rule, parts in sorted(by_rule.items()):
+        actions = sorted({a for acts, _ in parts for a in acts})
+        reasons = sorted({reason for _, reason in parts})
+        possible = rule == "G503" and all(_assumed(scope, r) for r in reasons)
+        shown = ", ".join(actions[:4]) + (
+            f" and {len(actions) - 4} more" if len(actions) > 4 else ""
+        )
+        whole = dead.whole_statement and len(by_rule) == 1
+        what = "the whole statement" if whole else f"{len(actions)} action(s) ({shown})"
+        message = f"for {scope.label}, {what} can never take effect: {'; '.join(reasons)}"
+        if possible:
+            targets = ", ".join(lvl.target for lvl in scope.assumed_levels)
+            message += (
+                f" (if the SCPs attached to {targets} apply to it: the code does not say which "
+                "account or OU it is in)"
+            )
+        yield s.finding(
+            ctx,
+            rule,
+            record,
+            dead.statement,
+            subject=f"{scope.address} {','.join(actions)}",
+            message=message,
+            location=s.element_location(record, dead.statement, s.action_element(dead.statement)),
+            possible=possible,
+        )
+
+
+# --- G504 ------------------------------------------------------------------------------------
+
+_CREATE = ("iam:CreateRole", "iam:CreateUser")
+_SET_BOUNDARY = (
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutUserPermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+)
+_CHANGE_POLICIES = (
+    "iam:AttachRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:PutUserPolicy",
+)
+_EDIT_POLICY = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy")
+
+
+def _other_boundary(judge: Judge) -> RequestContext:
+    """The principal's request context, naming a boundary nobody requires."""
+    account = judge.scope.account or PLACEHOLDER_ACCOUNT
+    values = {k: list(v) for k, v in judge.scope.context().values.items()}
+    values["iam:permissionsboundary"] = [f"arn:aws:iam::{account}:policy/iamlint-any"]
+    return RequestContext.of(values, complete=False)
+
+
+def _escape_hits(judge: Judge) -> list[Hit]:
+    context = _other_boundary(judge)
+    hits: list[Hit] = []
+    for group, what in (
+        (_CREATE, "create a principal without the boundary"),
+        (_SET_BOUNDARY, "set or remove any principal's boundary"),
+        (_CHANGE_POLICIES, "change a principal's policies without a boundary condition"),
+    ):
+        for action in group:
+            if not judge.may_allow(action):
+                continue
+            found = judge.reach(action, context=context)
+            if found.reach is not Reach.NONE:
+                hits.append(Hit(action, found.reach, [found], list(found.reasons), what))
+    hits += _own_boundary_hits(judge)
+    return hits
+
+
+def _own_boundary_hits(judge: Judge) -> list[Hit]:
+    scope = judge.scope
+    out: list[Hit] = []
+    targets: list[tuple[str, str | Unknown]] = []
+    record = scope.boundary_record
+    arn = policy_arn(record, scope.account) if record is not None else None
+    if arn is not None:
+        targets += [(a, arn) for a in _EDIT_POLICY]
+    own = scope.arn()
+    if own is not None and scope.principal is not None:
+        kind = "Role" if scope.principal.type == "role" else "User"
+        targets += [
+            (f"iam:Put{kind}PermissionsBoundary", own),
+            (f"iam:Delete{kind}PermissionsBoundary", own),
+        ]
+    for action, target in targets:
+        if not judge.may_allow(action):
+            continue
+        found = judge.reach(action, resource=target)
+        if found.reach is not Reach.NONE:
+            out.append(
+                Hit(action, found.reach, [found], list(found.reasons), "change its own boundary")
+            )
+    return out
+
+
+def _g504(ctx: CheckContext, scope: PrincipalScope) -> Iterator[Finding]:
+    judge = Judge(ctx, scope)
+    hits = _escape_hits(judge)
+    seen: set[str] = set()
+    unique = [h for h in hits if not (h.name in seen or seen.add(h.name))]  # type: ignore[func-returns-value]
+    for reach in (Reach.DEFINITE, Reach.POSSIBLE):
+        group = [h for h in unique if h.reach is reach]
+        if not group:
+            continue
+        ways: dict[str, list[str]] = {}
+        for hit in group:
+            ways.setdefault(hit.detail, []).append(hit.name)
+        text = "; ".join(f"{what} ({', '.join(acts)})" for what, acts in ways.items())
+        boundary = "its boundary" if scope.has_boundary else "the required boundary"
+        message = f"{scope.label} can escape {boundary}: it can {text}"
+        yield principal_finding(ctx, "G504", scope, group, message, [h.name for h in group])
+
+
+# --- G505 ------------------------------------------------------------------------------------
+
+_REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1", "sa-east-1", "af-south-1")
+
+
+def _admin_example(pattern: str, account: str) -> str:
+    filled = pattern.replace("*", "x").replace("?", "x")
+    return filled if filled.startswith("arn:") else f"arn:aws:iam::{account}:role/{filled}"
+
+
+def _guardrail_state(scps: list[list[Policy]], action: str, values: dict[str, str]) -> Outcome:
+    """The SCPs' answer for a request from an otherwise all-powerful principal."""
+    everything = FULL_AWS_ACCESS
+    request = Request(action, "*", context=RequestContext.of(values, complete=True))
+    return decide(request, Authorization(identity=[everything], scps=scps)).outcome
+
+
+def _g505(ctx: CheckContext) -> Iterator[Finding]:
+    config = ctx.config
+    records = [r for r in ctx.project.records if r.kind == "scp"]
+    if not records or not (config.admin_role_pattern or config.approved_regions):
+        return
+    levels = scp_levels(ctx)
+    scps = [list(level.policies) for level in levels]
+    account = config.account_id or PLACEHOLDER_ACCOUNT
+    names = ", ".join(r.address for r in records)
+    other = f"arn:aws:iam::{account}:role/iamlint-not-admin"
+    checks: list[tuple[str, str, dict[str, str]]] = []
+    if config.admin_role_pattern:
+        for action in ("iam:CreateUser", "iam:AttachRolePolicy"):
+            checks.append(
+                (
+                    f"deny IAM changes ({action}) to principals other than "
+                    f"{config.admin_role_pattern}",
+                    action,
+                    {"aws:PrincipalArn": other, "aws:PrincipalAccount": account},
+                )
+            )
+    if config.approved_regions:
+        region = next((r for r in _REGIONS if r not in config.approved_regions), "xx-none-1")
+        checks.append(
+            (
+                f"deny requests outside the approved regions ({', '.join(config.approved_regions)})"
+                f", e.g. ec2:RunInstances in {region}",
+                "ec2:RunInstances",
+                {"aws:RequestedRegion": region, "aws:PrincipalArn": other},
+            )
+        )
+    reported: set[str] = set()
+    for what, action, values in checks:
+        outcome = _guardrail_state(scps, action, values)
+        if outcome is Outcome.EXPLICITLY_DENIED or what.split(" (")[0] in reported:
+            continue
+        reported.add(what.split(" (")[0])
+        possible = outcome is Outcome.POSSIBLY_ALLOWED
+        attached = "attached " if levels else ""
+        yield Finding(
+            rule="G505",
+            severity=s.lower(ctx.severity("G505"), 1 if possible else 0),
+            message=f"no {attached}SCP in this repository ({names}) implements the required "
+            f"guardrail: {what}"
+            + (" (possibly: some SCP content is unresolved)" if possible else ""),
+            location=records[0].location,
+            address=records[0].address,
+            subject=what.split(" (")[0],
+            certainty=Certainty.POSSIBLE if possible else Certainty.DEFINITE,
+            related=[r.location for r in records[1:]],
+        )
+
+
+# --- G506 ------------------------------------------------------------------------------------
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+
+
+def _region_of(value: str | Unknown) -> str | None:
+    """The literal region segment of an ARN (``arn:aws:sqs:eu-west-3:...``), if any."""
+    if isinstance(value, Unknown):
+        parts = value.parts or ()
+        head = parts[0] if parts and parts[0] is not None else ""
+        # Only when the literal head runs past the region segment.
+        if head.count(":") < 4:
+            return None
+        value = head
+    pieces = value.split(":")
+    if len(pieces) < 5 or pieces[0] != "arn":
+        return None
+    region = pieces[3]
+    return region if _REGION.match(region) else None
+
+
+def _g506_statement(
+    ctx: CheckContext, record: PolicyRecord, statement: Statement, approved: set[str]
+) -> Iterator[Finding]:
+    if not statement.not_resource:
+        for entry in s.items(statement.resources):
+            region = _region_of(entry.value)
+            if region is None or region in approved:
+                continue
+            shown = entry.value.text if isinstance(entry.value, Unknown) else entry.value
+            yield s.finding(
+                ctx,
+                "G506",
+                record,
+                statement,
+                subject=f"{shown}",
+                message=f"grant on {shown}, in {region}, outside the approved regions "
+                f"({', '.join(sorted(approved))})",
+                location=s.element_location(record, statement, "Resource", entry.index),
+            )
+    for clause in s.clauses(statement):
+        if clause.key.lower() != "aws:requestedregion" or clause.base_operator not in (
+            "StringEquals",
+            "StringEqualsIgnoreCase",
+        ):
+            continue
+        for entry in s.items(clause.values):
+            value = entry.value
+            if isinstance(value, Unknown) or value in approved or not _REGION.match(value):
+                continue
+            yield s.finding(
+                ctx,
+                "G506",
+                record,
+                statement,
+                subject=f"aws:RequestedRegion {value}",
+                message=f"grant for requests to {value}, outside the approved regions "
+                f"({', '.join(sorted(approved))})",
+                location=s.condition_location(record, statement, clause, entry.index),
+            )
+
+
+def _g506(ctx: CheckContext) -> Iterator[Finding]:
+    approved = set(ctx.config.approved_regions)
+    if not approved:
+        return
+    for record in ctx.project.records:
+        if record.kind not in (s.IDENTITY, s.RESOURCE):
+            continue
+        for statement in ctx.policy(record).statements:
+            if statement.effect is Effect.ALLOW:
+                yield from _g506_statement(ctx, record, statement, approved)
+
+
+# --- the family --------------------------------------------------------------------------------
+
+
+def run(ctx: CheckContext) -> Iterator[Finding]:
+    required = ctx.config.required_boundary
+    for scope in scopes(ctx):
+        principal = scope.principal
+        if principal is not None and principal.type in ("role", "user") and required:
+            found = _g501(ctx, principal, required)
+            if found is not None:
+                yield found
+        if scope.identity:
+            yield from _dead_findings(ctx, scope)
+        capped = scope.has_boundary or bool(required)
+        if principal is not None and principal.type in ("role", "user") and capped:
+            yield from _g504(ctx, scope)
+    yield from _g505(ctx)
+    yield from _g506(ctx)
+
+
+__all__ = ["run"]

@@ -1,0 +1,348 @@
+"""Everything that decides what one principal defined in the code can do, gathered from the project.
+
+A principal's identity policies (inline, attached, and its groups'), its permissions boundary
+and the SCPs in scope become one `PrincipalScope`, which the privilege-escalation and guardrail
+rules and `iamlint access` all evaluate with the policy engine (`iamlint.policy`).
+
+What the code cannot say is kept as notes, never guessed:
+
+- a boundary given as an ARN that no policy in the code has (or as an unresolved expression)
+  has unknown content: it may narrow anything, so nothing it could block is claimed definite;
+- AWS-managed or unresolved policy attachments have unknown content: they may widen;
+- Terraform never says which account or OU a principal lives in. SCPs attached to the
+  organization root apply to every member account; SCPs attached to an OU, an account or an
+  unresolved target are *assumed* to apply, and every answer that depends on them says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from iamlint.checks.context import CheckContext
+from iamlint.model import Unknown
+from iamlint.policy.conditions import RequestContext
+from iamlint.policy.document import Effect, Policy, PolicyKind, parse_policy
+from iamlint.policy.effective import PrincipalPolicies
+from iamlint.policy.evaluate import Authorization
+from iamlint.terraform.project import PolicyRecord, PrincipalRecord
+
+# AWS attaches FullAWSAccess at every level of an organization; Terraform code rarely shows it.
+FULL_AWS_ACCESS = parse_policy(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+    name="FullAWSAccess (AWS default, assumed attached)",
+    kind=PolicyKind.SCP,
+)
+PLACEHOLDER_ACCOUNT = "123456789012"
+_ACCOUNT = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:(\d{12}):")
+
+
+@dataclass(frozen=True, slots=True)
+class Granting:
+    """One identity policy of the principal: the record (for locations) and its parsed form."""
+
+    record: PolicyRecord
+    policy: Policy
+
+
+@dataclass(frozen=True, slots=True)
+class ScpLevel:
+    """The SCPs attached to one target (root, OU, account), as AWS evaluates one level."""
+
+    target: str
+    policies: tuple[Policy, ...]
+    records: tuple[PolicyRecord, ...]
+    assumed: bool  # not the organization root: in scope only if the principal sits below it
+
+
+@dataclass(slots=True)
+class PrincipalScope:
+    principal: PrincipalRecord | None  # None: a policy attached to no principal in the code
+    label: str  # "role ci-deployer", "policy aws_iam_policy.x"
+    address: str
+    identity: list[Granting] = field(default_factory=list)
+    boundary: Policy | None = None
+    boundary_record: PolicyRecord | None = None
+    boundary_unknown: str | None = None  # the boundary exists but its content is not in the code
+    scp_levels: list[ScpLevel] = field(default_factory=list)
+    widening: list[str] = field(default_factory=list)  # attachments of unknown content
+    account: str | None = None  # the account its ARNs are assumed to be in, when known
+
+    @property
+    def has_boundary(self) -> bool:
+        return self.boundary is not None or self.boundary_unknown is not None
+
+    @property
+    def assumed_levels(self) -> list[ScpLevel]:
+        return [level for level in self.scp_levels if level.assumed]
+
+    def policies(self, *, assumed_scps: bool = True) -> PrincipalPolicies:
+        return PrincipalPolicies(
+            name=self.address,
+            identity=[g.policy for g in self.identity],
+            boundary=self.boundary,
+            scps=[lvl.policies for lvl in self.scp_levels if assumed_scps or not lvl.assumed],
+        )
+
+    def authorization(self, *, assumed_scps: bool = True) -> Authorization:
+        return Authorization(
+            identity=[g.policy for g in self.identity],
+            boundary=self.boundary,
+            scps=[lvl.policies for lvl in self.scp_levels if assumed_scps or not lvl.assumed],
+        )
+
+    def granting(self, policy_name: str) -> Granting | None:
+        for granting in self.identity:
+            if granting.policy.name == policy_name:
+                return granting
+        return None
+
+    def context(self) -> RequestContext:
+        """What is known of any request this principal makes; everything else is unknown."""
+        values: dict[str, str] = {}
+        arn = self.arn()
+        if isinstance(arn, str):
+            values["aws:PrincipalArn"] = arn
+        if self.account:
+            values["aws:PrincipalAccount"] = self.account
+        principal = self.principal
+        if principal is not None and principal.type == "user" and isinstance(principal.name, str):
+            values["aws:username"] = principal.name
+        return RequestContext.of(values, complete=False)
+
+    def arn(self) -> str | Unknown | None:
+        """The principal's ARN, with the account filled in when it is known."""
+        if self.principal is None:
+            return None
+        arn = self.principal.arn
+        if isinstance(arn, Unknown) and arn.parts is not None and self.account:
+            filled = fill_unknown(arn, self.account)
+            return filled if filled is not None else arn
+        return arn if isinstance(arn, str | Unknown) else None
+
+    def notes(self) -> list[str]:
+        """Everything about this scope that an answer depends on and the code does not say."""
+        out: list[str] = []
+        if self.boundary_unknown:
+            out.append(
+                f"permissions boundary {self.boundary_unknown} is not defined in this code: it "
+                "may block more than shown"
+            )
+        for item in self.widening:
+            out.append(f"{item} has content not in this code: it may allow more than shown")
+        assumed = self.assumed_levels
+        if assumed:
+            targets = ", ".join(lvl.target for lvl in assumed)
+            out.append(
+                f"SCPs attached to {targets} are assumed to apply: the code does not say which "
+                "account or OU the principal is in (SCPs never apply in the management account)"
+            )
+        return out
+
+
+def fill_unknown(value: Unknown, account: str) -> str | None:
+    """An ARN template whose only unknown piece is the account (``arn:aws:iam::?:role/x``)."""
+    parts = value.parts or ()
+    holes = [i for i, p in enumerate(parts) if p is None]
+    if len(holes) != 1:
+        return None
+    before = "".join(p or "" for p in parts[: holes[0]])
+    if not re.fullmatch(r"arn:[^:]+:[^:]*:[^:]*:", before):
+        return None
+    return "".join(account if p is None else p for p in parts)
+
+
+def policy_arn(record: PolicyRecord, account: str | None) -> str | Unknown | None:
+    """A managed policy's ARN (an `Unknown` with known pieces while the account is unknown)."""
+    if record.resource_type != "aws_iam_policy" or not isinstance(record.name, str):
+        return None
+    if account:
+        return f"arn:aws:iam::{account}:policy/{record.name}"
+    return Unknown(
+        f"{record.address}.arn",
+        record.location,
+        "ARN includes the account ID",
+        ("arn:aws:iam::", None, f":policy/{record.name}"),
+    )
+
+
+# --- building scopes ------------------------------------------------------------------------
+
+
+def principal_label(principal: PrincipalRecord) -> str:
+    name = principal.name if isinstance(principal.name, str) else principal.address
+    return f"{principal.type} {name}"
+
+
+def scopes(ctx: CheckContext) -> Iterator[PrincipalScope]:
+    """A scope per role and user, per group none of whose members is defined in the code, and
+    per identity policy that reaches no principal (whoever it is attached to gets its grants)."""
+    levels = scp_levels(ctx)
+    members = {g for p in ctx.project.principals if p.type == "user" for g in p.groups}
+    reached: set[str] = set()
+    for principal in ctx.project.principals:
+        reached.update(principal.identity_policies)
+        if principal.type == "group" and principal.address in members:
+            continue  # judged through its members, with their other policies
+        yield scope_of(ctx, principal, levels)
+    for record in ctx.project.records:
+        if record.kind == "identity" and record.address not in reached and not record.attached_to:
+            yield standalone_scope(ctx, record, levels)
+
+
+def find_principal(ctx: CheckContext, address: str) -> PrincipalRecord | None:
+    for principal in ctx.project.principals:
+        if principal.address == address:
+            return principal
+    return None
+
+
+def scope_of(
+    ctx: CheckContext, principal: PrincipalRecord, levels: list[ScpLevel] | None = None
+) -> PrincipalScope:
+    scope = PrincipalScope(principal, principal_label(principal), principal.address)
+    by_address = {r.address: r for r in ctx.project.records}
+    holders = [principal] + [
+        g for g in ctx.project.principals if g.address in principal.groups and g.type == "group"
+    ]
+    seen: set[str] = set()
+    for holder in holders:
+        for address in holder.identity_policies:
+            record = by_address.get(address)
+            if record is None or address in seen:
+                continue
+            seen.add(address)
+            scope.identity.append(Granting(record, ctx.policy(record)))
+        via = "" if holder is principal else f" (through group {holder.address})"
+        scope.widening += [f"attached policy {arn}{via}" for arn in holder.managed_policies]
+        scope.widening += [f"attached policy {u.text}{via}" for u in holder.unresolved]
+    _set_boundary(ctx, scope, principal, by_address)
+    scope.scp_levels = levels if levels is not None else scp_levels(ctx)
+    scope.account = ctx.config.account_id or _only_account(scope)
+    return scope
+
+
+def standalone_scope(
+    ctx: CheckContext, record: PolicyRecord, levels: list[ScpLevel] | None = None
+) -> PrincipalScope:
+    scope = PrincipalScope(None, f"policy {record.address}", record.address)
+    scope.identity.append(Granting(record, ctx.policy(record)))
+    scope.scp_levels = levels if levels is not None else scp_levels(ctx)
+    scope.account = ctx.config.account_id or _only_account(scope)
+    return scope
+
+
+def _set_boundary(
+    ctx: CheckContext,
+    scope: PrincipalScope,
+    principal: PrincipalRecord,
+    by_address: dict[str, PolicyRecord],
+) -> None:
+    value = principal.permissions_boundary
+    if value is None:
+        return
+    if isinstance(value, Unknown):
+        scope.boundary_unknown = value.text
+        return
+    record = by_address.get(str(value)) or _policy_named_in(ctx, str(value))
+    if record is None:
+        scope.boundary_unknown = str(value)
+        return
+    scope.boundary_record = record
+    scope.boundary = _as_kind(ctx.policy(record), PolicyKind.BOUNDARY)
+
+
+def _policy_named_in(ctx: CheckContext, arn: str) -> PolicyRecord | None:
+    """The aws_iam_policy whose name a literal boundary ARN ends with (not attached by ref)."""
+    if ":policy/" not in arn or ":iam::aws:policy/" in arn:
+        return None
+    name = arn.rsplit("/", 1)[-1]
+    for record in ctx.project.records:
+        if record.resource_type == "aws_iam_policy" and record.name == name:
+            return record
+    return None
+
+
+def _as_kind(policy: Policy, kind: PolicyKind) -> Policy:
+    if policy.kind is kind:
+        return policy
+    return Policy(
+        statements=policy.statements,
+        version=policy.version,
+        id=policy.id,
+        name=policy.name,
+        kind=kind,
+        unknown_statements=policy.unknown_statements,
+        problems=policy.problems,
+    )
+
+
+def _only_account(scope: PrincipalScope) -> str | None:
+    """The single account the principal's own resource ARNs name, if exactly one: its account."""
+    accounts: set[str] = set()
+    for granting in scope.identity:
+        for statement in granting.policy.statements:
+            if isinstance(statement.resources, tuple):
+                for value in statement.resources:
+                    if isinstance(value, str) and (m := _ACCOUNT.match(value)):
+                        accounts.add(m.group(1))
+    return accounts.pop() if len(accounts) == 1 else None
+
+
+# --- SCPs ----------------------------------------------------------------------------------
+
+
+def scp_levels(ctx: CheckContext) -> list[ScpLevel]:
+    """One level per attachment target: the organization root first, then the other targets.
+
+    A level keeps AWS's default FullAWSAccess unless one of its SCPs has an Allow statement
+    (writing Allows at a level only makes sense where FullAWSAccess was replaced)."""
+    by_target: dict[str, list[PolicyRecord]] = {}
+    roots: set[str] = set()
+    for record in ctx.project.records:
+        if record.kind != "scp":
+            continue
+        for target in record.attached_to:
+            label = _target_label(target)
+            by_target.setdefault(label, []).append(record)
+            if _is_root(target):
+                roots.add(label)
+    levels: list[ScpLevel] = []
+    for label in sorted(by_target, key=lambda t: (t not in roots, t)):
+        records = tuple(by_target[label])
+        policies = tuple(_as_kind(ctx.policy(r), PolicyKind.SCP) for r in records)
+        if not any(_has_allow(p) for p in policies):
+            policies = (*policies, FULL_AWS_ACCESS)
+        levels.append(ScpLevel(label, policies, records, assumed=label not in roots))
+    return levels
+
+
+def _has_allow(policy: Policy) -> bool:
+    return any(s.effect is Effect.ALLOW for s in policy.statements)
+
+
+def _target_label(target: object) -> str:
+    if isinstance(target, Unknown):
+        return f"{target.text} (unresolved)"
+    return str(target)
+
+
+def _is_root(target: object) -> bool:
+    if isinstance(target, Unknown) or not isinstance(target, str):
+        return False
+    # A reference to the organization (its roots[0].id), possibly inside a module, or "r-xxxx".
+    return "aws_organizations_organization." in f".{target}" or target.startswith("r-")
+
+
+__all__ = [
+    "FULL_AWS_ACCESS",
+    "Granting",
+    "PrincipalScope",
+    "ScpLevel",
+    "find_principal",
+    "policy_arn",
+    "scope_of",
+    "scopes",
+    "scp_levels",
+]

@@ -1,0 +1,488 @@
+"""P3xx: what a principal can turn its grants into, judged across all its policies.
+
+Each role and user (and each group or identity policy that reaches no principal in the code)
+is judged as AWS would judge it: its inline, attached and group policies together, cut by its
+permissions boundary and the SCPs in scope, minus Deny statements (`iamlint.checks.probe`).
+
+- P301 privilege escalation: every action of a documented method (`rules/privesc.json`) reaches
+  an arbitrary resource, or a self-targeting IAM action reaches the principal itself (its own
+  role, user, groups or attached policies). The finding names the methods and which statement
+  grants each action.
+- P302 data exfiltration, P303 credentials exposure, P304 permissions management: the
+  family's actions reach an arbitrary resource. Actions that accept only ``"Resource": "*"``
+  are left out: no resource constraint is possible for them, and those in the sets return the
+  caller's own scope (``ecr:GetAuthorizationToken``, ``sts:GetSessionToken``).
+- P305 ``iam:PassRole`` reaching an arbitrary role for an arbitrary service, i.e. not limited
+  by an ``iam:PassedToService`` condition; reported on the statement.
+
+A conditional Allow, an unknown value, a boundary whose content is not in the code, or an SCP
+of assumed scope make a finding *possible* (one severity step lower, reasons named). Attached
+policies whose content is not in the code (AWS-managed ARNs, unresolved attachments) are never
+guessed at: a method they could complete is reported as possible, naming them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from iamlint.checks import principals
+from iamlint.checks import support as s
+from iamlint.checks.context import CheckContext
+from iamlint.checks.finding import Certainty, Finding
+from iamlint.checks.principals import Granting, PrincipalScope, scopes
+from iamlint.checks.probe import Probe, Reach, probe
+from iamlint.model import Location, Unknown
+from iamlint.policy.approximate import FLIP, OVER, approx_values
+from iamlint.policy.catalog import AccessLevel, Catalog
+from iamlint.policy.conditions import RequestContext
+from iamlint.policy.document import Effect, Statement
+from iamlint.policy.evaluate import StatementRef
+from iamlint.policy.matching import match_action
+from iamlint.policy.tri import Tri
+
+FAMILY = "privesc"
+_SHOWN = 4  # methods or actions named in a message before "and N more"
+
+# Self-targeting IAM actions: on the principal's own role, user, group or attached policy they
+# are an escalation whatever else the grant is limited to (PMapper's "modify its own policies").
+_SELF_ROLE = ("iam:PutRolePolicy", "iam:AttachRolePolicy")
+_SELF_USER = ("iam:PutUserPolicy", "iam:AttachUserPolicy")
+_SELF_GROUP = ("iam:PutGroupPolicy", "iam:AttachGroupPolicy")
+_SELF_POLICY = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    name: str
+    description: str
+    all_of: tuple[str, ...]
+    any_of: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Hit:
+    """A method (or an action set) the principal reaches, and the probes that prove it."""
+
+    name: str
+    reach: Reach
+    probes: list[Probe]
+    reasons: list[str] = field(default_factory=list)
+    detail: str = ""
+
+
+# --- the action sets, as data --------------------------------------------------------------
+
+
+def _action_set(ctx: CheckContext, name: str) -> dict[str, Any]:
+    from iamlint.checks.registry import load_registry
+
+    registry = load_registry([Path(p) for p in ctx.config.rule_packs])
+    return registry.action_set(FAMILY, name)
+
+
+def methods(ctx: CheckContext) -> list[Method]:
+    raw = _action_set(ctx, "privilege-escalation").get("methods", [])
+    return [
+        Method(m["name"], m.get("description", ""), tuple(m["all_of"]), tuple(m.get("any_of", ())))
+        for m in raw
+    ]
+
+
+def action_list(ctx: CheckContext, name: str) -> list[str]:
+    return list(_action_set(ctx, name).get("actions", []))
+
+
+# --- per principal --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Judge:
+    """Probes for one principal, cached per (action, resource)."""
+
+    ctx: CheckContext
+    scope: PrincipalScope
+    _cache: dict[tuple[str, str], Probe] = field(default_factory=dict)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.ctx.catalog  # type: ignore[no-any-return]
+
+    def region(self) -> str:
+        regions = self.ctx.config.approved_regions
+        return regions[0] if regions else "us-east-1"
+
+    def reach(
+        self,
+        action: str,
+        resource: str | Unknown | None = None,
+        context: RequestContext | None = None,
+    ) -> Probe:
+        key = (action.lower(), str(resource), repr(context))
+        if key not in self._cache:
+            self._cache[key] = probe(
+                self.scope,
+                self.catalog,
+                action,
+                resource=resource,
+                context=context,
+                region=self.region(),
+            )
+        return self._cache[key]
+
+    def may_allow(self, action: str) -> bool:
+        """Cheap pre-filter: could any identity statement allow the action at all?"""
+        for granting in self.scope.identity:
+            if granting.policy.unknown_statements:
+                return True
+            for statement in granting.policy.statements:
+                if statement.effect is Effect.DENY:
+                    continue
+                if match_action(statement, action) is not Tri.FALSE:
+                    return True
+        return False
+
+    def granted_actions(self) -> set[str]:
+        """Catalog actions some identity Allow may grant (unknown values widened)."""
+        out: set[str] = set()
+        for granting in self.scope.identity:
+            if granting.policy.unknown_statements:
+                return {a.full_name for a in self.catalog.all_actions()}
+            for statement in granting.policy.statements:
+                if statement.effect is Effect.DENY:
+                    continue
+                out |= _statement_actions(self.catalog, statement)
+        return out
+
+
+def _statement_actions(catalog: Catalog, statement: Statement) -> set[str]:
+    role = FLIP[OVER] if statement.not_action else OVER
+    named = {a.full_name for p in approx_values(statement.actions, role) for a in catalog.expand(p)}
+    if statement.not_action:
+        return {a.full_name for a in catalog.all_actions()} - named
+    return named
+
+
+def _weakest(probes: Sequence[Probe]) -> Reach:
+    if any(p.reach is Reach.NONE for p in probes):
+        return Reach.NONE
+    if any(p.reach is Reach.POSSIBLE for p in probes):
+        return Reach.POSSIBLE
+    return Reach.DEFINITE
+
+
+def _best(probes: Sequence[Probe]) -> Probe | None:
+    order = {Reach.DEFINITE: 0, Reach.POSSIBLE: 1, Reach.NONE: 2}
+    return min(probes, key=lambda p: order[p.reach]) if probes else None
+
+
+# --- P301 ----------------------------------------------------------------------------------
+
+
+def _method_hit(judge: Judge, method: Method) -> Hit | None:
+    if not all(judge.may_allow(a) for a in method.all_of):
+        return _partial_hit(judge, method)
+    probes = [judge.reach(a) for a in method.all_of]
+    if method.any_of:
+        best = _best([judge.reach(a) for a in method.any_of if judge.may_allow(a)])
+        if best is None:
+            return None
+        probes.append(best)
+    reach = _weakest(probes)
+    if reach is Reach.NONE:
+        return _self_hit(judge, method) or _partial_hit(judge, method)
+    reasons = [r for p in probes for r in p.reasons]
+    return Hit(method.name, reach, probes, reasons, method.description)
+
+
+def _self_targets(judge: Judge, action: str) -> list[tuple[str, str | Unknown]]:
+    """(what, ARN) of the principal's own resources a self-targeting action could change."""
+    scope = judge.scope
+    principal = scope.principal
+    if principal is None:
+        return []
+    arn = scope.arn()
+    targets: list[tuple[str, str | Unknown]] = []
+    if action in _SELF_ROLE and principal.type == "role" and arn is not None:
+        targets.append(("its own role", arn))
+    if action in _SELF_USER and principal.type == "user" and arn is not None:
+        targets.append(("itself", arn))
+    if action in _SELF_GROUP:
+        for group in judge.ctx.project.principals:
+            if group.address in principal.groups and isinstance(group.arn, str | Unknown):
+                targets.append((f"its group {group.address}", group.arn))
+    if action in _SELF_POLICY:
+        for granting in scope.identity:
+            policy_arn = principals.policy_arn(granting.record, scope.account)
+            if policy_arn is not None:
+                targets.append((f"its policy {granting.record.address}", policy_arn))
+    return targets
+
+
+def _self_hit(judge: Judge, method: Method) -> Hit | None:
+    if len(method.all_of) != 1 or method.any_of:
+        return None
+    action = method.all_of[0]
+    for what, target in _self_targets(judge, action):
+        found = judge.reach(action, resource=target)
+        if found.reach is not Reach.NONE:
+            detail = f"{method.description} ({action} on {what})"
+            return Hit(method.name, found.reach, [found], list(found.reasons), detail)
+    return None
+
+
+def _partial_hit(judge: Judge, method: Method) -> Hit | None:
+    """Some actions of a method reach; attachments of unknown content may supply the rest."""
+    if not judge.scope.widening:
+        return None
+    reached = [judge.reach(a) for a in method.all_of if judge.may_allow(a)]
+    reached = [p for p in reached if p.reach is not Reach.NONE]
+    if not reached:
+        return None
+    missing = [a for a in method.all_of if a not in {p.action for p in reached}]
+    if not missing:
+        return None
+    sources = "; ".join(judge.scope.widening)
+    reason = f"{', '.join(missing)} would have to come from {sources}"
+    return Hit(method.name, Reach.POSSIBLE, reached, [reason], method.description)
+
+
+def _p301(ctx: CheckContext, judge: Judge, known: list[Method]) -> Iterator[Finding]:
+    hits = [h for h in (_method_hit(judge, m) for m in known) if h is not None]
+    for reach in (Reach.DEFINITE, Reach.POSSIBLE):
+        group = [h for h in hits if h.reach is reach]
+        if not group:
+            continue
+        if len(group) == 1:
+            how = f"by {_method_text(group[0], describe=True)}"
+        else:
+            shown = "; ".join(_method_text(h) for h in group[:_SHOWN])
+            more = f"; and {len(group) - _SHOWN} more" if len(group) > _SHOWN else ""
+            how = f"by {len(group)} methods, e.g. {shown}{more}"
+        message = f"{judge.scope.label} can escalate its privileges {how}"
+        yield principal_finding(ctx, "P301", judge.scope, group, message, [h.name for h in group])
+
+
+def _method_text(hit: Hit, *, describe: bool = False) -> str:
+    """``PassRoleToX (iam:PassRole from A statement 0; lambda:CreateFunction from B ...)``;
+    actions granted by the same statement are named together."""
+    by_source: dict[str, list[str]] = {}
+    for found in hit.probes:
+        by_source.setdefault(_ref_text(found), []).append(found.action)
+    sources = "; ".join(f"{' + '.join(acts)} from {src}" for src, acts in by_source.items())
+    detail = f": {hit.detail.rstrip('.')}" if describe and hit.detail else ""
+    return f"{hit.name} ({sources}){detail}"
+
+
+def _ref_text(found: Probe) -> str:
+    certain = [r for r in found.allowed_by if r.applies is Tri.TRUE]
+    refs = certain or list(found.allowed_by)
+    if not refs:
+        return "an unknown grant"
+    ref = refs[0]
+    return f"{ref.policy} {ref.statement.label}"
+
+
+# --- P302, P303, P304 --------------------------------------------------------------------------
+
+
+def _set_hits(judge: Judge, actions: Iterable[str]) -> list[Hit]:
+    hits: list[Hit] = []
+    for action in sorted(set(actions)):
+        info = judge.catalog.action(action)
+        if info is None or info.wildcard_only or not judge.may_allow(action):
+            continue
+        found = judge.reach(info.full_name)
+        if found.reach is not Reach.NONE:
+            hits.append(Hit(info.full_name, found.reach, [found], list(found.reasons)))
+    return hits
+
+
+def _set_findings(
+    ctx: CheckContext, rule: str, judge: Judge, hits: list[Hit], what: str
+) -> Iterator[Finding]:
+    for reach in (Reach.DEFINITE, Reach.POSSIBLE):
+        group = [h for h in hits if h.reach is reach]
+        if not group:
+            continue
+        names = [h.name for h in group]
+        shown = ", ".join(names[:_SHOWN])
+        more = f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else ""
+        message = (
+            f"{judge.scope.label} can use {len(names)} {what} action"
+            f"{'s' if len(names) != 1 else ''} on any resource ({shown}{more})"
+        )
+        yield principal_finding(ctx, rule, judge.scope, group, message, names)
+
+
+def _permissions_management(judge: Judge) -> list[str]:
+    return sorted(
+        a
+        for a in judge.granted_actions()
+        if (info := judge.catalog.action(a)) is not None
+        and info.access_level is AccessLevel.PERMISSIONS_MANAGEMENT
+    )
+
+
+# --- P305 ----------------------------------------------------------------------------------
+
+_ANY_SERVICE = "iamlint-any.amazonaws.com"
+
+
+def _p305(ctx: CheckContext, judge: Judge, seen: set[tuple[str, int]]) -> Iterator[Finding]:
+    if not judge.may_allow("iam:PassRole"):
+        return
+    context = _with(judge.scope.context(), {"iam:PassedToService": _ANY_SERVICE})
+    found = judge.reach("iam:PassRole", context=context)
+    if found.reach is Reach.NONE:
+        return
+    for ref in found.allowed_by:
+        granting = judge.scope.granting(ref.policy)
+        if granting is None or ref.statement.index < 0:
+            continue
+        key = (granting.record.address, ref.statement.index)
+        if key in seen:
+            continue
+        seen.add(key)
+        possible = found.reach is Reach.POSSIBLE or ref.applies is not Tri.TRUE
+        reasons = list(found.reasons) + list(ref.open_reasons)
+        message = (
+            "iam:PassRole on any role, for any service: name the roles and add an "
+            "iam:PassedToService condition"
+            + (f" (possible: {'; '.join(dict.fromkeys(reasons))})" if possible else "")
+            + f" [{judge.scope.label}]"
+        )
+        yield s.finding(
+            ctx,
+            "P305",
+            granting.record,
+            ref.statement,
+            subject="iam:PassRole",
+            message=message,
+            location=_statement_location(granting, ref.statement, "iam:PassRole"),
+            possible=possible,
+        )
+
+
+def _with(context: RequestContext, extra: dict[str, str]) -> RequestContext:
+    values = {k: list(v) for k, v in context.values.items()}
+    values.update({k.lower(): [v] for k, v in extra.items()})
+    return RequestContext.of(values, complete=context.complete)
+
+
+# --- findings --------------------------------------------------------------------------------
+
+
+def _statement_location(granting: Granting, statement: Statement, action: str) -> Location:
+    """The Action item that grants ``action``, else the statement, else the policy."""
+    if statement.index < 0:
+        return granting.record.location
+    element = s.action_element(statement)
+    if not statement.not_action:
+        for entry in s.items(statement.actions):
+            if (
+                isinstance(entry.value, str)
+                and match_action(Statement(effect=Effect.ALLOW, actions=(entry.value,)), action)
+                is Tri.TRUE
+            ):
+                return s.element_location(granting.record, statement, element, entry.index)
+    return s.element_location(granting.record, statement, element)
+
+
+def _ref_location(scope: PrincipalScope, ref: StatementRef, action: str) -> Location | None:
+    granting = scope.granting(ref.policy)
+    if granting is None:
+        return None
+    return _statement_location(granting, ref.statement, action)
+
+
+def principal_finding(
+    ctx: CheckContext,
+    rule: str,
+    scope: PrincipalScope,
+    hits: list[Hit],
+    message: str,
+    subjects: list[str],
+) -> Finding:
+    possible = hits[0].reach is Reach.POSSIBLE
+    locations: list[Location] = []
+    for hit in hits:
+        for found in hit.probes:
+            refs = [r for r in found.allowed_by if r.applies is Tri.TRUE] or found.allowed_by
+            for ref in refs:
+                where = _ref_location(scope, ref, found.action)
+                if where is not None and where not in locations:
+                    locations.append(where)
+    anchor = scope.principal.location if scope.principal else scope.identity[0].record.location
+    location = locations[0] if locations else anchor
+    reasons = list(dict.fromkeys(r for h in hits for r in h.reasons))
+    excepts = list(dict.fromkeys(e for h in hits for p in h.probes for e in p.except_when))
+    if possible and reasons:
+        message += f"; possible: {'; '.join(reasons[:3])}"
+        if len(reasons) > 3:
+            message += f" (and {len(reasons) - 3} more)"
+    if excepts:
+        message += f"; except in requests denied by {'; '.join(excepts[:2])}"
+    if scope.assumed_levels and (excepts or possible):
+        targets = ", ".join(level.target for level in scope.assumed_levels)
+        message += f" (SCPs attached to {targets} assumed to apply)"
+    severity = s.lower(ctx.severity(rule), 1 if possible else 0)
+    return Finding(
+        rule=rule,
+        severity=severity,
+        message=message,
+        location=location,
+        address=scope.address,
+        subject="possible" if possible else "definite",
+        certainty=Certainty.POSSIBLE if possible else Certainty.DEFINITE,
+        related=locations[1:],
+        extra={
+            "principal": scope.address,
+            "items": [
+                {
+                    "name": h.name,
+                    "certainty": h.reach.value,
+                    "actions": [
+                        {"action": p.action, "granted_by": [str(r) for r in p.allowed_by]}
+                        for p in h.probes
+                    ],
+                    "reasons": h.reasons,
+                }
+                for h in hits
+            ],
+            "subjects": subjects,
+            "notes": scope.notes(),
+        },
+    )
+
+
+# --- the family --------------------------------------------------------------------------------
+
+
+def run(ctx: CheckContext) -> Iterator[Finding]:
+    known = methods(ctx)
+    exfiltration = action_list(ctx, "data-exfiltration")
+    credentials = action_list(ctx, "credentials-exposure")
+    passrole_seen: set[tuple[str, int]] = set()
+    for scope in scopes(ctx):
+        if not scope.identity and not scope.widening:
+            continue
+        judge = Judge(ctx, scope)
+        yield from _p301(ctx, judge, known)
+        yield from _set_findings(ctx, "P302", judge, _set_hits(judge, exfiltration), "data-reading")
+        yield from _set_findings(
+            ctx, "P303", judge, _set_hits(judge, credentials), "credential-returning"
+        )
+        yield from _set_findings(
+            ctx,
+            "P304",
+            judge,
+            _set_hits(judge, _permissions_management(judge)),
+            "permissions-management",
+        )
+        yield from _p305(ctx, judge, passrole_seen)
+
+
+__all__ = ["Hit", "Judge", "Method", "action_list", "methods", "principal_finding", "run"]
