@@ -296,8 +296,9 @@ def _denial_finding(
 ) -> Finding:
     resource = denial.resource or "a resource the event did not name"
     when = f"{denial.count} time{'s' if denial.count > 1 else ''}"
-    if denial.first_seen and denial.last_seen:
-        when += f" ({denial.first_seen[:10]} to {denial.last_seen[:10]})"
+    first, last = (denial.first_seen or "")[:10], (denial.last_seen or "")[:10]
+    if first and last:
+        when += f" on {first}" if first == last else f" ({first} to {last})"
     subject = f"{denial.action} {denial.resource or '-'}"
     extra = {"action": denial.action, "resource": denial.resource, "count": denial.count}
     if denial.grant_would_fix:

@@ -132,7 +132,11 @@ def classify(granted: dict[str, _Granted], usage: Usage, observer: Observer) -> 
         level, why = observer.see(grant.name)
         if level == "none":
             out.blind[grant.name] = why
-            blind_services.add(service)
+            if why != "never logged":
+                # Calls of the service may have gone unseen (data events): it cannot be called
+                # unused as a whole. A permission-only action is checked inside *other* calls,
+                # so it says nothing about the service's own calls.
+                blind_services.add(service)
         elif service not in usage.services:
             dark.setdefault(service, []).append(
                 grant.name
@@ -258,12 +262,18 @@ def _unused_actions(
     for items, names in sorted(_by_items(classes.unused, granted).items(), key=lambda kv: kv[1]):
         kept = [n for n in classes.used if granted[n.lower()].items & items]
         pattern = site.pattern(items)
-        head = f"{pattern} grants" if pattern and pattern != names[0] else "granted"
-        message = (
-            f"{head} {len(names)} action{'s' if len(names) > 1 else ''} not used in "
-            f"{site.usage.days}, though the evidence could have seen them: {listed(names)}"
-            + (f"; used: {listed(kept)}" if kept else "")
-        )
+        if len(names) == 1 and pattern.lower() == names[0].lower():
+            message = (
+                f"{names[0]} was not used in {site.usage.days}, though the evidence could "
+                "have seen it"
+            )
+        else:
+            what = f"{pattern} grants" if pattern else "granted:"
+            message = (
+                f"{what} {len(names)} action{'s' if len(names) > 1 else ''} not used in "
+                f"{site.usage.days}, though the evidence could have seen them: {listed(names)}"
+            )
+        message += f"; used: {listed(kept)}" if kept else ""
         yield site.finding("U601", items, ", ".join(names), message, unused=names, used=kept)
 
 
@@ -318,7 +328,8 @@ def resource_findings(site: _Site, classes: _Classes) -> Iterator[Finding]:
     blind = sorted(classes.blind)
     if blind:
         caveats.append(f"the evidence could not see {listed(blind)}")
-    observed = sorted({r.resource for r in named if r.resource})
+    # Denied calls still count as needing a resource they fall in, but are not "observed use".
+    observed = sorted({r.resource for r in named if r.resource and r.outcome != "denied"})
     for item in s.items(statement.resources):
         if not isinstance(item.value, str):
             continue
