@@ -56,6 +56,7 @@ COMMANDS = {
     "explain": "iamlint.checks.commands:explain",
     "baseline": "iamlint.checks.commands:baseline",
     "diff-access": "iamlint.checks.commands:diff_access",
+    "access": "iamlint.checks.access:access",
     "usage": "iamlint.usage.commands:usage",
     "fix": "iamlint.fix.commands:fix",
 }

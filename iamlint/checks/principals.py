@@ -62,7 +62,7 @@ class PrincipalScope:
     label: str  # "role ci-deployer", "policy aws_iam_policy.x"
     address: str
     identity: list[Granting] = field(default_factory=list)
-    boundary: Policy | None = None
+    boundary: Policy | None = None  # a policy of unknown statements when its content is unknown
     boundary_record: PolicyRecord | None = None
     boundary_unknown: str | None = None  # the boundary exists but its content is not in the code
     scp_levels: list[ScpLevel] = field(default_factory=list)
@@ -243,14 +243,24 @@ def _set_boundary(
     if value is None:
         return
     if isinstance(value, Unknown):
-        scope.boundary_unknown = value.text
+        _unknown_boundary(scope, value.text)
         return
     record = by_address.get(str(value)) or _policy_named_in(ctx, str(value))
     if record is None:
-        scope.boundary_unknown = str(value)
+        _unknown_boundary(scope, str(value))
         return
     scope.boundary_record = record
     scope.boundary = _as_kind(ctx.policy(record), PolicyKind.BOUNDARY)
+
+
+def _unknown_boundary(scope: PrincipalScope, text: str) -> None:
+    """A boundary whose content the code does not hold: to the engine, a policy of unknown
+    statements, so that it may allow or deny anything and nothing it caps is claimed certain."""
+    scope.boundary_unknown = text
+    unknown = Unknown(text, reason="permissions boundary content not in this code")
+    scope.boundary = Policy(
+        name=text, kind=PolicyKind.BOUNDARY, version=None, unknown_statements=(unknown,)
+    )
 
 
 def _policy_named_in(ctx: CheckContext, arn: str) -> PolicyRecord | None:

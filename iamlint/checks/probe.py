@@ -104,8 +104,6 @@ def probe(
             except_when.append(_deny_text(ref))
         else:
             reasons.append(f"may be denied by {ref}")
-    if scope.boundary_unknown:
-        reasons.append(f"unless permissions boundary {scope.boundary_unknown} (not in this code)")
     reach = Reach.POSSIBLE if reasons else Reach.DEFINITE
     return Probe(
         action,
