@@ -29,6 +29,7 @@ from iamlint.policy.conditions import is_known_operator
 from iamlint.policy.document import VERSION_2012, ConditionClause, Policy, Statement
 from iamlint.policy.patterns import (
     has_wildcard,
+    normalize_resource_pattern,
     resource_matches,
     resource_tokens,
     tokenize,
@@ -119,15 +120,23 @@ def _statement_actions(catalog: Catalog, statement: Statement) -> list[ActionInf
     (NotAction, unknown values, ``*``, or an action the catalog does not know)."""
     if statement.not_action or isinstance(statement.actions, Unknown):
         return None
+    if any(isinstance(v, Unknown) for v in statement.actions):
+        return None
+    found = _expand_all(catalog, tuple(str(v) for v in statement.actions))
+    return list(found) if found is not None else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _expand_all(catalog: Catalog, patterns: tuple[str, ...]) -> tuple[ActionInfo, ...] | None:
     out: dict[str, ActionInfo] = {}
-    for value in statement.actions:
-        if isinstance(value, Unknown) or value.strip("*") == "":
+    for value in patterns:
+        if value.strip("*") == "":
             return None
         expanded = catalog.expand(value)
         if not expanded:
             return None  # V101-V103 already say why; judging resources would pile on
         out.update((a.full_name, a) for a in expanded)
-    return list(out.values())
+    return tuple(out.values())
 
 
 @functools.lru_cache(maxsize=16384)
@@ -140,23 +149,88 @@ class _Overlap(Exception):
 
 
 @functools.lru_cache(maxsize=65536)
-def _overlaps(resource: str, arn_pattern: str, variables: bool, loose: bool) -> bool:
-    """Can one ARN match both the policy's resource pattern and an action's ARN format?"""
+def _witness_overlap(resource: str, arn_pattern: str, variables: bool) -> bool:
+    """Cheap proof of overlap: the resource with its wildcards spelled out fits the format."""
     if arn_pattern == "*":
         # A wildcard-only action is requested on the literal resource "*".
         return bool(resource_matches(resource, "*", {}, variables=variables))
     theirs = resource_tokens(arn_pattern, variables=False)
-    if not (variables and "${" in resource):
-        # Cheap witnesses first: the resource with its wildcards spelled out.
-        for filler in ("", "x"):
-            witness = resource.replace("*", filler).replace("?", "x")
-            if tokens_match(theirs, witness):
-                return True
+    # A variable's value is some text: "x" is one it may hold.
+    spelled = _VARIABLE_TEXT.sub("x", resource) if variables else resource
+    # Fill every `*` alike: with nothing, a letter, or a letter around a literal piece of the
+    # format (`log-group:NAME*` meets `log-group:*:log-stream:*` through "x:log-stream:x").
+    spelled = spelled.replace("?", "x")
+    head, star, tail = spelled.rpartition("*")
+    candidates = [spelled.replace("*", ""), spelled.replace("*", "x")]
+    if star:  # only the last `*` around a fragment, the others a letter
+        fragments = sorted({f for f in _WILD.split(arn_pattern) if f})
+        candidates += [head.replace("*", "x") + f"x{f}x" + tail for f in fragments]
+    if any(tokens_match(theirs, candidate) for candidate in candidates):
+        return True
+    return _segments_trivially_meet(normalize_resource_pattern(resource), arn_pattern)
+
+
+_VARIABLE_TEXT = re.compile(r"\$\{[^}]*\}")
+
+
+def _segments_trivially_meet(ours: str, theirs: str) -> bool:
+    """Each of the six ARN segments is equal text, or ``*`` on one side."""
+    if "${" in ours:
+        return False
+    mine, other = ours.split(":", 5), theirs.split(":", 5)
+    if len(mine) != 6 or len(other) != 6:
+        return False
+    return all(a == b or a == "*" or b == "*" for a, b in zip(mine, other, strict=True))
+
+
+_WILD = re.compile(r"[*?]|\$\{")
+
+
+def _literal_ends(text: str) -> tuple[str, str]:
+    """The literal text before the first and after the last wildcard or variable."""
+    pieces = _WILD.split(text)
+    return pieces[0], pieces[-1] if len(pieces) > 1 else pieces[0]
+
+
+def _clash(a: str, b: str, *, suffix: bool = False) -> bool:
+    if suffix:
+        return not (a.endswith(b) or b.endswith(a))
+    return not (a.startswith(b) or b.startswith(a))
+
+
+def _quickly_disjoint(resource: str, arn_pattern: str, loose: bool) -> bool:
+    """Cheap proof that no ARN matches both: their literal starts, ends or (outside unknown
+    pieces) fixed ARN segments disagree."""
+    ours, theirs = normalize_resource_pattern(resource), arn_pattern
+    (our_head, our_tail), (their_head, their_tail) = _literal_ends(ours), _literal_ends(theirs)
+    if _clash(our_head, their_head) or _clash(our_tail, their_tail, suffix=True):
+        return True
+    if loose or "${" in ours:
+        return False  # unknown pieces and variables may hold colons: segments do not line up
+    mine, other = ours.split(":", 5), theirs.split(":", 5)
+    for a, b in zip(mine[:5], other[:5], strict=False):
+        if not _WILD.search(a) and not _WILD.search(b) and a != b:
+            return True
+    if len(mine) == 6 and len(other) == 6:
+        return _clash(_literal_ends(mine[5])[0], _literal_ends(other[5])[0])
+    return False
+
+
+@functools.lru_cache(maxsize=65536)
+def _overlaps(resource: str, arn_pattern: str, variables: bool, loose: bool) -> bool:
+    """Can one ARN match both the policy's resource pattern and an action's ARN format?"""
+    if _witness_overlap(resource, arn_pattern, variables):
+        return True
+    if arn_pattern == "*" or _quickly_disjoint(resource, arn_pattern, loose):
+        return False
+    if not loose and not _WILD.search(resource):
+        return False  # a plain ARN: the witness test above was exact
     if loose:
         # An unknown piece may hold anything, colons included: every `*` crosses segments.
         ours = tokenize(resource, variables=False)
     else:
         ours = resource_tokens(resource, variables=variables)
+    theirs = resource_tokens(arn_pattern, variables=False)
 
     def keep(accepting: tuple[bool, ...]) -> bool:
         if all(accepting):
@@ -172,6 +246,18 @@ def _overlaps(resource: str, arn_pattern: str, variables: bool, loose: bool) -> 
     return False
 
 
+@functools.lru_cache(maxsize=8192)
+def _formats_of(catalog: Catalog, actions: tuple[ActionInfo, ...]) -> tuple[str, ...] | None:
+    """The ARN formats (as patterns) any of the actions accepts, sorted; None if one lacks one."""
+    patterns: set[str] = set()
+    for action in actions:
+        found = _arn_patterns(catalog, action.full_name)
+        if found is None:
+            return None
+        patterns.update(found)
+    return tuple(sorted(patterns))
+
+
 def _resource_findings(
     ctx: CheckContext, record: PolicyRecord, policy: Policy, statement: Statement
 ) -> Iterator[Finding]:
@@ -180,12 +266,9 @@ def _resource_findings(
     actions = _statement_actions(ctx.catalog, statement)
     if not actions:
         return
-    patterns: set[str] = set()
-    for action in actions:
-        found = _arn_patterns(ctx.catalog, action.full_name)
-        if found is None:
-            return  # a resource type without an ARN format: nothing can be ruled out
-        patterns.update(found)
+    ordered = _formats_of(ctx.catalog, tuple(actions))
+    if ordered is None:
+        return  # a resource type without an ARN format: nothing can be ruled out
     variables = policy.variables_enabled
     for item in s.items(statement.resources):
         value, loose = item.value, False
@@ -196,7 +279,9 @@ def _resource_findings(
             loose = True
         if value == "*":
             continue
-        if any(_overlaps(value, p, variables, loose) for p in sorted(patterns)):
+        if any(_witness_overlap(value, p, variables) for p in ordered):
+            continue
+        if any(_overlaps(value, p, variables, loose) for p in ordered):
             continue
         shown = item.value.text if isinstance(item.value, Unknown) else value
         yield s.finding(
@@ -663,8 +748,9 @@ def _record_sizes(ctx: CheckContext, record: PolicyRecord) -> Iterator[Finding]:
 def _inline_sizes(ctx: CheckContext) -> Iterator[Finding]:
     """Inline policies count together, per principal."""
     counted: set[str] = set()
+    by_address = {r.address: r for r in ctx.project.records if _is_inline(r)}
     for principal in ctx.project.principals:
-        inline = [r for r in ctx.records_of(principal) if _is_inline(r)]
+        inline = [by_address[a] for a in principal.identity_policies if a in by_address]
         counted.update(r.address for r in inline)
         if inline:
             yield from _inline_total(ctx, principal, inline)
