@@ -403,8 +403,13 @@ def _service_key_types(service: str) -> tuple[tuple[re.Pattern[str], str, str], 
 @functools.lru_cache(maxsize=8192)
 def _key_matcher(template: str) -> re.Pattern[str]:
     """``aws:ResourceTag/${TagKey}`` and ``s3:ExistingObjectTag/<key>`` as case-free regexes."""
+    # The catalog also spells the tag placeholder as plain text (`ResourceTag/tag-key`).
+    template = _TAG_PLACEHOLDER.sub("Tag/${TagKey}", template)
     pieces = re.split(r"\$\{[^}]*\}|<[^>]*>", template)
     return re.compile(".+".join(re.escape(p) for p in pieces), re.IGNORECASE)
+
+
+_TAG_PLACEHOLDER = re.compile(r"Tag/(?:tag-key|tag_key|tagkey|key)$", re.IGNORECASE)
 
 
 def _key_type(key: str) -> str | None:
