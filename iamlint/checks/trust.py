@@ -185,6 +185,25 @@ def _open_to_anyone(
     )
 
 
+def _unknown_statements(
+    ctx: CheckContext, record: PolicyRecord, policy: Policy
+) -> Iterator[Finding]:
+    """Statements nobody can know (``policy = var.x``, a dynamic block over a variable)."""
+    for unknown in policy.unknown_statements:
+        yield s.finding(
+            ctx,
+            "T401",
+            record,
+            None,
+            subject=f"unresolved {unknown.text}",
+            message=f"statements from {unknown.text} are unresolved: they may open the "
+            f"{'role' if record.kind == s.TRUST else 'resource'} to any principal",
+            location=unknown.location or record.location,
+            possible=True,
+            lowered=2,  # no literal evidence at all: a note, not an alarm
+        )
+
+
 # --- T402 / T403: web identity ------------------------------------------------------------------
 
 _PROVIDER = re.compile(r":oidc-provider/(.+)$")
@@ -429,6 +448,8 @@ def _policy_findings(ctx: CheckContext, record: PolicyRecord) -> Iterator[Findin
     document = record.kind == s.DOCUMENT
     if not (record.kind in (s.TRUST, s.RESOURCE) or document):
         return
+    if not document:
+        yield from _unknown_statements(ctx, record, policy)
     for statement in policy.statements:
         if s.is_allow(statement) is False:
             continue

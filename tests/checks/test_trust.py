@@ -8,7 +8,7 @@ import pytest
 
 from iamlint.checks import trust
 from iamlint.checks.context import CheckContext, Config
-from iamlint.checks.finding import Certainty, Finding
+from iamlint.checks.finding import Certainty, Finding, Severity
 from iamlint.policy.catalog import default_catalog
 from iamlint.policy.document import ConditionClause
 from iamlint.policy.tri import Tri
@@ -46,6 +46,7 @@ def test_open_resource_policies(resource: list[Finding]) -> None:
         ("aws_s3_bucket_policy.public", "NotOrg", "*"),  # a negated check restricts nothing
         ("aws_s3_bucket_policy.public", "AnyArn", "*"),  # StringLike "*" matches everyone
         ("aws_s3_bucket_policy.public", "Unresolved", "var.reader_arn"),
+        ("aws_sqs_queue_policy.from_variable", "", "unresolved var.queue_policy"),
     }
     unresolved = next(f for f in resource if f.statement == "Unresolved")
     assert unresolved.certainty is Certainty.POSSIBLE
@@ -54,6 +55,17 @@ def test_open_resource_policies(resource: list[Finding]) -> None:
 
 def test_org_restricted_and_deny_are_not_open(resource: list[Finding]) -> None:
     assert not [f for f in resource if f.address == "aws_s3_bucket_policy.org"]
+
+
+def test_key_policy_patterns_are_not_open(resource: list[Finding]) -> None:
+    # Principal "*" with kms:CallerAccount; a logs service principal tied by encryption context.
+    assert not [f for f in resource if f.address == "aws_kms_key.ebs"]
+
+
+def test_a_wholly_unresolved_policy_is_a_quiet_possibility(resource: list[Finding]) -> None:
+    found = next(f for f in resource if f.address == "aws_sqs_queue_policy.from_variable")
+    assert found.certainty is Certainty.POSSIBLE
+    assert found.severity <= Severity.MEDIUM
 
 
 def test_confused_deputy(resource: list[Finding]) -> None:
