@@ -235,7 +235,7 @@ def _no_calls(
 ) -> Finding:
     claims = [c for arn in join.arns for c in unused_claims(snapshot, arn)]
     also = ""
-    if any(c["scope"] == "principal" or c["name"] is None for c in claims):
+    if any(c["scope"] == "role" for c in claims):  # Access Analyzer's UnusedIAMRole
         also = "; Access Analyzer also reports it unused"
     message = (
         f"{principal.type} made no call in the {_days(spots)} of evidence{also}: remove it "
