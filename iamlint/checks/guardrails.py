@@ -35,7 +35,7 @@ from iamlint.checks.principals import (
     scopes,
     scp_levels,
 )
-from iamlint.checks.privesc import Hit, Judge, principal_finding
+from iamlint.checks.privesc import Hit, Judge, principal_finding, reach_own
 from iamlint.checks.probe import Reach
 from iamlint.model import Unknown
 from iamlint.policy.conditions import RequestContext
@@ -231,7 +231,7 @@ def _own_boundary_hits(judge: Judge) -> list[Hit]:
     for action, target in targets:
         if not judge.may_allow(action):
             continue
-        found = judge.reach(action, resource=target)
+        found = reach_own(judge, action, target, _other_boundary(judge))
         if found.reach is not Reach.NONE:
             out.append(
                 Hit(action, found.reach, [found], list(found.reasons), "change its own boundary")

@@ -226,11 +226,25 @@ def _self_hit(judge: Judge, method: Method) -> Hit | None:
         return None
     action = method.all_of[0]
     for what, target in _self_targets(judge, action):
-        found = judge.reach(action, resource=target)
+        found = reach_own(judge, action, target)
         if found.reach is not Reach.NONE:
-            detail = f"{method.description} ({action} on {what})"
+            detail = f"{method.description.rstrip('.')} ({action} on {what})"
             return Hit(method.name, found.reach, [found], list(found.reasons), detail)
     return None
+
+
+def reach_own(
+    judge: Judge, action: str, target: str | Unknown, context: RequestContext | None = None
+) -> Probe:
+    """A probe on one of the principal's own ARNs. While only its account is unknown, a grant
+    that matches it in a made-up account matches it in every account (an account wildcard)."""
+    if isinstance(target, Unknown):
+        filled = principals.fill_unknown(target, principals.PLACEHOLDER_ACCOUNT)
+        if filled is not None:
+            found = judge.reach(action, resource=filled, context=context)
+            if found.reach is not Reach.NONE:
+                return found
+    return judge.reach(action, resource=target, context=context)
 
 
 def _partial_hit(judge: Judge, method: Method) -> Hit | None:
@@ -485,4 +499,13 @@ def run(ctx: CheckContext) -> Iterator[Finding]:
         yield from _p305(ctx, judge, passrole_seen)
 
 
-__all__ = ["Hit", "Judge", "Method", "action_list", "methods", "principal_finding", "run"]
+__all__ = [
+    "Hit",
+    "Judge",
+    "Method",
+    "action_list",
+    "methods",
+    "principal_finding",
+    "reach_own",
+    "run",
+]

@@ -1,0 +1,148 @@
+"""P3xx rules over fixtures/checks/privesc: methods across policies, boundaries, SCPs, Deny
+statements, conditions and unknown values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from iamlint.checks import privesc
+from iamlint.checks.context import CheckContext, Config
+from iamlint.checks.finding import Certainty, Finding, Severity
+from iamlint.checks.registry import builtin_registry
+from iamlint.policy.catalog import default_catalog
+from iamlint.terraform.project import load_project
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "fixtures" / "checks" / "privesc"
+
+
+def run(name: str, config: Config | None = None) -> list[Finding]:
+    project = load_project([FIXTURES / name], cwd=ROOT)
+    assert not project.errors, project.errors
+    ctx = CheckContext(
+        project, config or Config(), default_catalog(), builtin_registry().severities()
+    )
+    return list(privesc.run(ctx))
+
+
+def of(findings: list[Finding], rule: str, address: str) -> list[Finding]:
+    return [f for f in findings if f.rule == rule and f.address == address]
+
+
+def methods(finding: Finding) -> set[str]:
+    return {item["name"] for item in finding.extra["items"]}
+
+
+def test_a_method_split_across_two_policies_of_one_role() -> None:
+    findings = run("split.tf")
+    (found,) = of(findings, "P301", "aws_iam_role.split")
+    assert found.certainty is Certainty.DEFINITE
+    assert found.severity is Severity.CRITICAL
+    assert methods(found) == {"PassExistingRoleToNewLambdaThenInvoke"}
+    # Both policies are named, and the finding points at the PassRole grant.
+    assert "aws_iam_role_policy.split_pass" in found.message
+    assert "aws_iam_policy.functions" in found.message
+    assert found.location.line == 7
+    assert {r.line for r in found.related} == {19}  # both Lambda actions, in the other policy
+
+
+def test_the_same_method_blocked_by_a_boundary() -> None:
+    findings = run("split.tf")
+    assert not of(findings, "P301", "aws_iam_role.bounded")
+    assert not of(findings, "P305", "aws_iam_role_policy.bounded_pass")
+
+
+def test_a_single_attach_role_policy_is_an_escalation() -> None:
+    findings = run("single.tf")
+    (found,) = of(findings, "P301", "aws_iam_role.attacher")
+    assert methods(found) == {"AttachRolePolicy"}
+    assert found.certainty is Certainty.DEFINITE
+
+
+def test_writing_its_own_role_policy_is_an_escalation() -> None:
+    (found,) = of(run("single.tf"), "P301", "aws_iam_role.self_editor")
+    assert methods(found) == {"PutRolePolicy"}
+    assert "on its own role" in found.message
+    assert found.certainty is Certainty.DEFINITE
+
+
+def test_attach_to_one_other_named_role_is_not_reported() -> None:
+    assert not [f for f in run("single.tf") if f.address == "aws_iam_role.narrow"]
+
+
+def test_deny_statements_never_grant() -> None:
+    findings = run("deny.tf")
+    assert not [f for f in findings if f.address.startswith("aws_iam_role.denier")]
+    assert not [f for f in findings if "aws_iam_role_policy.denier" in f.address]
+
+
+def test_a_deny_on_iam_removes_the_iam_methods_only() -> None:
+    findings = run("deny.tf")
+    (found,) = of(findings, "P301", "aws_iam_role.admin_but_iam")
+    names = methods(found)
+    assert "EditExistingLambdaFunctionWithRole" in names
+    assert not {n for n in names if n.startswith(("Attach", "Put", "Create", "PassExisting"))}
+    assert not [f for f in findings if f.rule == "P305"]
+
+
+def test_exfiltration_credentials_and_permissions_management() -> None:
+    findings = run("sets.tf")
+    p302 = of(findings, "P302", "aws_iam_role.reader")
+    definite = [f for f in p302 if f.certainty is Certainty.DEFINITE]
+    possible = [f for f in p302 if f.certainty is Certainty.POSSIBLE]
+    assert [f.extra["subjects"] for f in definite] == [["s3:GetObject"]]
+    # A resource-tag condition: possible, one step lower, the condition named.
+    assert [f.extra["subjects"] for f in possible] == [["secretsmanager:GetSecretValue"]]
+    assert possible[0].severity < definite[0].severity
+    assert "aws:ResourceTag/team" in possible[0].message
+    (p303,) = of(findings, "P303", "aws_iam_role.reader")
+    # ecr:GetAuthorizationToken accepts only "*" and returns the caller's own access.
+    assert p303.extra["subjects"] == ["iam:CreateAccessKey"]
+    (p304,) = of(findings, "P304", "aws_iam_role.reader")
+    assert p304.extra["subjects"] == ["s3:PutBucketPolicy"]  # not the scoped kms:CreateGrant
+
+
+def test_passrole_needs_passed_to_service_and_named_roles() -> None:
+    findings = [f for f in run("sets.tf") if f.rule == "P305"]
+    assert [(f.address, f.statement) for f in findings] == [("aws_iam_role_policy.passer", "AnyRole")]
+
+
+def test_unknown_values_make_findings_possible_and_named() -> None:
+    findings = run("unknown.tf")
+    (found,) = of(findings, "P301", "aws_iam_role.unsure")
+    assert found.certainty is Certainty.POSSIBLE
+    assert found.severity is Severity.HIGH  # one step below critical
+    assert "var.pass_roles" in found.message
+    (passrole,) = [f for f in findings if f.rule == "P305" and "unsure" in f.address]
+    assert passrole.certainty is Certainty.POSSIBLE
+
+
+def test_aws_managed_policies_may_widen_but_are_never_guessed() -> None:
+    findings = run("unknown.tf")
+    (found,) = of(findings, "P301", "aws_iam_role.managed")
+    assert found.certainty is Certainty.POSSIBLE
+    assert "AWSLambda_FullAccess" in found.message
+    assert "PassExistingRoleToNewLambdaThenInvoke" in methods(found)
+
+
+def test_group_policies_count_for_their_members() -> None:
+    findings = run("groups.tf")
+    (found,) = of(findings, "P301", "aws_iam_user.alice")
+    assert methods(found) == {"PassExistingRoleToNewEC2"}
+    assert "aws_iam_group_policy.ops" in found.message
+    assert not of(findings, "P301", "aws_iam_group.ops")  # judged through its member
+
+
+def test_scps_at_the_root_block_and_assumed_ones_leave_it_possible() -> None:
+    (found,) = of(run("scp.tf"), "P301", "aws_iam_role.worker")
+    # iam:AttachRolePolicy is denied by the root SCP; Lambda only by an OU SCP (assumed scope).
+    assert methods(found) == {"EditExistingLambdaFunctionWithRole"}
+    assert found.certainty is Certainty.POSSIBLE
+    assert "aws_organizations_organizational_unit.workloads" in found.message
+
+
+def test_action_sets_come_from_the_rule_catalog() -> None:
+    ctx = CheckContext(load_project([FIXTURES / "deny.tf"], cwd=ROOT), Config(), default_catalog())
+    names = {m.name for m in privesc.methods(ctx)}
+    assert {"AttachRolePolicy", "PassExistingRoleToNewLambdaThenInvoke"} <= names
+    assert "s3:GetObject" in privesc.action_list(ctx, "data-exfiltration")
