@@ -7,6 +7,7 @@ through `ctx.severity(rule_id)`, never hard-coding it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,10 @@ class CheckContext:
     catalog: Any  # iamlint.policy.catalog.Catalog
     severities: dict[str, Severity] = field(default_factory=dict)
     usage: Any = None  # a usage snapshot (`iamlint check --usage`); None: usage rules stay quiet
+    # The files whose findings will be reported (pre-commit passes a few): a family may skip
+    # work whose findings would all land elsewhere. None: every file. Findings outside are
+    # dropped by the runner either way, so using it is an optimisation, never a filter.
+    reported: Callable[[str], bool] | None = None
     _parsed: dict[int, Any] = field(default_factory=dict)
 
     def severity(self, rule: str) -> Severity:

@@ -108,6 +108,8 @@ def run_check(options: CheckOptions, registry: Registry | None = None) -> CheckR
 
     ctx = _context(project, config, registry)
     ctx.usage = options.usage
+    if scope.files:  # only named files are reported: let families skip the rest
+        ctx.reported = lambda file: scope.includes(absolute(file))
     findings, ran = _run_families(ctx, registry, enabled, problems)
     findings = [f for f in findings if scope.includes(absolute(f.location.file))]
 

@@ -216,3 +216,17 @@ def test_baseline_survives_reformatting(module, testfam_config, tmp_path):
     (module / "policy.tf").write_text(text.replace('"s3:GetObject"', '"sqs:*"'))
     new = check([module], testfam_config, module.parent, baseline=baseline)
     assert [f.subject for f in new.findings] == ["sqs:*"]
+
+
+def test_families_are_told_which_files_are_reported(module, testfam, testfam_config, monkeypatch):
+    seen = {}
+
+    def spy(ctx):
+        seen["reported"] = ctx.reported
+        return testfam.run(ctx)
+
+    monkeypatch.setattr(registry, "FAMILY_MODULES", {"testfam": spy})
+    check([module / "policy.tf"], testfam_config, module.parent)
+    assert seen["reported"]("mod/policy.tf") and not seen["reported"]("mod/locals.tf")
+    check([module], testfam_config, module.parent)
+    assert seen["reported"] is None
