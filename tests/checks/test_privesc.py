@@ -104,7 +104,9 @@ def test_exfiltration_credentials_and_permissions_management() -> None:
 
 def test_passrole_needs_passed_to_service_and_named_roles() -> None:
     findings = [f for f in run("sets.tf") if f.rule == "P305"]
-    assert [(f.address, f.statement) for f in findings] == [("aws_iam_role_policy.passer", "AnyRole")]
+    assert [(f.address, f.statement) for f in findings] == [
+        ("aws_iam_role_policy.passer", "AnyRole")
+    ]
 
 
 def test_unknown_values_make_findings_possible_and_named() -> None:
