@@ -16,6 +16,7 @@ Without a snapshot the family is quiet (the runner does not even run it). With o
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -77,7 +78,7 @@ def run(ctx: CheckContext) -> Iterator[Finding]:
     snapshot = evidence.snapshot
     joins = join_principals(ctx.project, snapshot, ctx.config)
     spots = blind_spots(snapshot)
-    weak = weaknesses(snapshot, spots, evidence.today or dt.datetime.now(dt.UTC).date())
+    weak = weaknesses(snapshot, spots, evidence.today or _today())
     for principal in ctx.project.principals:
         join = joins.get(principal.address)
         if join is not None:
@@ -92,6 +93,15 @@ def run(ctx: CheckContext) -> Iterator[Finding]:
         for statement in ctx.policy(record).statements:
             if s.is_allow(statement) is True:
                 yield from statement_findings(ctx, record, statement, usage, observer)
+
+
+def _today() -> dt.date:
+    """Today (UTC), or the reproducible-builds SOURCE_DATE_EPOCH when set, so that a committed
+    demo or a CI job can pin what "stale" means."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def _evidence(value: object) -> Evidence | None:

@@ -375,3 +375,12 @@ def test_usage_suppressions_are_not_unused_without_a_snapshot(tmp_path: Path) ->
     )
     rules = {f.rule for f in run_check(with_usage).findings}
     assert "U604" in rules  # the family ran; the suppression is judged again
+
+
+def test_stale_is_judged_on_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    snap = h.snapshot([h.principal(APP_ARN, APP_ROWS)])
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795996800")  # 2026-11-30: fresh
+    assert of(list(usage.run(h.context(snap))), "U605", APP) == []
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1804464000")  # 2027-03-08: stale
+    (stale,) = of(list(usage.run(h.context(snap))), "U605", APP)
+    assert stale.subject == "stale" and "108 days ago" in stale.message
