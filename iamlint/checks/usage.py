@@ -84,10 +84,11 @@ def run(ctx: CheckContext) -> Iterator[Finding]:
         if join is not None:
             yield from _principal_findings(ctx, snapshot, principal, join, spots, weak)
     observer = Observer(snapshot)
+    held = holders(ctx)
     for record in ctx.project.records:
         if record.kind != s.IDENTITY:
             continue
-        usage = _usage_of(ctx, snapshot, record, joins, spots, weak)
+        usage = _usage_of(held.get(record.address, []), snapshot, joins, spots, weak)
         if usage is None:
             continue
         for statement in ctx.policy(record).statements:
@@ -438,33 +439,33 @@ def _boundary_site(ctx: CheckContext, principal: PrincipalRecord) -> Location | 
 # --- policies: whose usage judges them --------------------------------------------------------
 
 
-def _holders(ctx: CheckContext, record: PolicyRecord) -> list[PrincipalRecord]:
-    """Roles and users holding the policy: directly, or through a group they are in."""
-    out: list[PrincipalRecord] = []
+def holders(ctx: CheckContext) -> dict[str, list[PrincipalRecord]]:
+    """Policy address -> the roles and users holding it: directly, or through a group."""
+    members: dict[str, list[PrincipalRecord]] = {}
     for principal in ctx.project.principals:
-        if record.address not in principal.identity_policies:
-            continue
-        if principal.type == "group":
-            out += [p for p in ctx.project.principals if principal.address in p.groups]
-        else:
-            out.append(principal)
-    return list({p.address: p for p in out}.values())
+        for group in principal.groups:
+            members.setdefault(group, []).append(principal)
+    out: dict[str, dict[str, PrincipalRecord]] = {}
+    for principal in ctx.project.principals:
+        held = members.get(principal.address, []) if principal.type == "group" else [principal]
+        for address in principal.identity_policies:
+            for holder in held:
+                out.setdefault(address, {})[holder.address] = holder
+    return {address: list(found.values()) for address, found in out.items()}
 
 
 def _usage_of(
-    ctx: CheckContext,
+    held_by: list[PrincipalRecord],
     snapshot: Snapshot,
-    record: PolicyRecord,
     joins: JoinResult,
     spots: BlindSpots,
     weak: list[Weakness],
 ) -> Usage | None:
     """The merged usage of every holder, or None when some holder has no evidence (its
     U604 says why): a grant unused by the others may be exactly what that one needs."""
-    holders = _holders(ctx, record)
-    if not holders:
+    if not held_by:
         return None
-    found = [joins.get(h.address) for h in holders]
+    found = [joins.get(h.address) for h in held_by]
     if any(j is None or not j.joined for j in found):
         return None
     held = [j for j in found if j is not None]

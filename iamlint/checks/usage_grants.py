@@ -57,6 +57,15 @@ class Observer:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self._seen: dict[str, tuple[str, str]] = {}
+        # Module instances repeat the same Action lists: expand each once (read-only results).
+        self._granted: dict[tuple[object, bool], dict[str, _Granted]] = {}
+
+    def granted(self, ctx: CheckContext, statement: Statement) -> dict[str, _Granted]:
+        key = (statement.actions, statement.not_action)
+        found = self._granted.get(key)
+        if found is None:
+            found = self._granted[key] = granted_actions(ctx, statement)
+        return found
 
     def see(self, action: str) -> tuple[str, str]:
         """(level, why it is blind or "")."""
@@ -223,7 +232,7 @@ def statement_findings(
     usage: Usage,
     observer: Observer,
 ) -> Iterator[Finding]:
-    granted = granted_actions(ctx, statement)
+    granted = observer.granted(ctx, statement)
     if not granted:
         return
     classes = classify(granted, usage, observer)

@@ -130,6 +130,10 @@ def _name_pattern(name: Any) -> str:
 def join_principals(project: Project, snapshot: Snapshot, config: Config) -> JoinResult:
     """Join every role and user of the project to the snapshot's principals."""
     evidence = [(p["arn"], parse_iam_arn(p["arn"])) for p in snapshot["principals"]]
+    named: dict[str, list[tuple[str, dict[str, str] | None]]] = {}
+    for arn, parsed in evidence:
+        if parsed is not None:
+            named.setdefault(parsed["name"].lower(), []).append((arn, parsed))
     joins: dict[str, Join] = {}
     by_name: dict[str, list[str]] = {}  # evidence ARN -> addresses joined to it by name
     mapped: set[str] = set()
@@ -142,7 +146,8 @@ def join_principals(project: Project, snapshot: Snapshot, config: Config) -> Joi
             join = _mapped(principal.address, entries, snapshot)
             mapped.update(join.arns)
         else:
-            join = _by_name(principal.address, identity, evidence)
+            same_name = named.get((identity.name or "").lower(), [])
+            join = _by_name(principal.address, identity, same_name if identity.name else evidence)
             for arn in join.arns:
                 by_name.setdefault(arn, []).append(principal.address)
         joins[principal.address] = join
