@@ -260,9 +260,10 @@ def _unused_services(
             f"{site.usage.days} ({count} actions): {listed(services)}"
             + (f"; used: {', '.join(used)}" if used else "")
         )
-        yield site.finding(
-            "U602", items, ", ".join(services), message, unused_services=services, used=used
-        )
+        # The subject (a fingerprint's material) stays short and stable: the services, or the
+        # granting pattern when they are many; the full lists are in `extra`.
+        subject = ", ".join(services) if len(services) <= LISTED else site.pattern(items)
+        yield site.finding("U602", items, subject, message, unused_services=services, used=used)
 
 
 def _unused_actions(
@@ -283,7 +284,8 @@ def _unused_actions(
                 f"{site.usage.days}, though the evidence could have seen them: {listed(names)}"
             )
         message += f"; used: {listed(kept)}" if kept else ""
-        yield site.finding("U601", items, ", ".join(names), message, unused=names, used=kept)
+        subject = pattern or ", ".join(names)
+        yield site.finding("U601", items, subject, message, unused=names, used=kept)
 
 
 def _blind(site: _Site, classes: _Classes, granted: dict[str, _Granted]) -> Iterator[Finding]:
@@ -300,7 +302,7 @@ def _blind(site: _Site, classes: _Classes, granted: dict[str, _Granted]) -> Iter
         yield site.finding(
             "U605",
             items,
-            "blind: " + ", ".join(names),
+            "blind: " + (site.pattern(items) or ", ".join(names)),
             message,
             blind=dict(sorted(reasons.items())),
         )
