@@ -375,6 +375,9 @@ def _managed_arns(principal: PrincipalRecord) -> Iterator[tuple[str, str]]:
 
 
 def _attachment_location(ctx: CheckContext, principal: PrincipalRecord, arn: str) -> Location:
+    inline = principal.attributes.get("managed_policy_arns")  # aws_iam_role's own list
+    if inline is not None and isinstance(inline.value, list) and arn in inline.value:
+        return inline.location
     for resource in ctx.project.resources:
         if not resource.type.endswith(("policy_attachment", "policy_attachments_exclusive")):
             continue

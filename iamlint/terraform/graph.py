@@ -51,7 +51,7 @@ _NOTED_RESOURCES = frozenset(
 )
 # Attributes never copied into `attributes`: policies (read as records) and bulky maps.
 _SKIPPED_ATTRIBUTES = frozenset(
-    {"assume_role_policy", "policy", "managed_policy_arns", "tags", "tags_all", "inline_policy"}
+    {"assume_role_policy", "policy", "tags", "tags_all", "inline_policy"}
 )
 
 _ARN_TEMPLATES: dict[str, tuple[str, tuple[str | None, ...]]] = {
