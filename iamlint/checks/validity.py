@@ -653,9 +653,10 @@ def _old_version_variables(
                 (f"Condition/{clause.operator}/{clause.key}", i) for i in s.items(clause.values)
             ]
         for element, item in places:
-            if isinstance(item.value, Unknown) or not _VARIABLE.search(item.value):
+            found = None if isinstance(item.value, Unknown) else _VARIABLE.search(item.value)
+            if found is None:
                 continue
-            variable = _VARIABLE.search(item.value).group(0)  # type: ignore[union-attr]
+            variable = found.group(0)
             yield s.finding(
                 ctx,
                 "V106",

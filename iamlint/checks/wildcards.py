@@ -26,7 +26,7 @@ from iamlint.policy.catalog import AccessLevel, ActionInfo, Catalog
 from iamlint.policy.conditions import NEGATED_OPERATORS
 from iamlint.policy.document import ConditionClause, Policy, Statement
 from iamlint.policy.patterns import has_wildcard
-from iamlint.terraform.project import PolicyRecord, PrincipalRecord
+from iamlint.terraform.project import AttributeValue, PolicyRecord, PrincipalRecord
 
 ANY, SERVICE, NAME = "any", "service", "name"
 
@@ -149,8 +149,9 @@ def _statement_findings(item: _Statement) -> Iterator[Finding]:
     if any_action:
         index, unknown_text = any_action[0]
         where = s.element_location(item.record, statement, "Action", index)
-        unknowns = tuple(t for t in (unknown_text, star[1]) if t)
-        if star[0]:
+        star_text = star[1]
+        if star[0] and not (unknown_text is None and star_text):
+            unknowns = tuple(t for t in (unknown_text, star_text) if t)
             yield item.report(
                 "W201",
                 "*:*" if not unknowns else f"*:* ({', '.join(unknowns)})",
@@ -159,13 +160,14 @@ def _statement_findings(item: _Statement) -> Iterator[Finding]:
                 unknowns=unknowns,
             )
         else:
-            unknowns = (unknown_text,) if unknown_text else ()
+            # Every action for sure; full admin too if an unresolved Resource is "*".
+            admin = f'; if the unresolved {star_text} is "*", full administrator access'
             yield item.report(
                 "W202",
                 unknown_text or "*",
-                'Allow every action (Action "*")',
+                'Allow every action (Action "*")' + (admin if star_text else ""),
                 where,
-                unknowns=unknowns,
+                unknowns=(unknown_text,) if unknown_text else (),
             )
     yield from _service_wildcards(item)
     yield from _name_wildcards(item)
@@ -393,7 +395,7 @@ def _attachment_location(ctx: CheckContext, principal: PrincipalRecord, arn: str
     return principal.location
 
 
-def _names_principal(attributes: dict, principal: PrincipalRecord) -> bool:  # type: ignore[type-arg]
+def _names_principal(attributes: dict[str, AttributeValue], principal: PrincipalRecord) -> bool:
     for attr in (principal.type, f"{principal.type}s", f"{principal.type}_name"):
         value = attributes.get(attr)
         if value is None:

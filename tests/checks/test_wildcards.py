@@ -87,7 +87,11 @@ def test_peer_false_positives_stay_quiet(identity: list[Finding]) -> None:
 
 
 def test_unresolved_values_are_possible_not_passed(identity: list[Finding]) -> None:
-    unresolved = [f for f in identity if f.address == "aws_iam_role_policy.unresolved"]
+    unresolved = [
+        f
+        for f in identity
+        if f.address == "aws_iam_role_policy.unresolved" and f.statement != "AnyActionVarResource"
+    ]
     assert {(f.statement, f.rule, f.subject) for f in unresolved} == {
         ("VarResource", "W205", "Resource var.bucket_arn"),
         ("VarActions", "W202", "var.actions"),
@@ -95,6 +99,12 @@ def test_unresolved_values_are_possible_not_passed(identity: list[Finding]) -> N
     assert all(f.certainty is Certainty.POSSIBLE for f in unresolved)
     assert all("var." in f.message for f in unresolved)
     assert all(f.severity <= Severity.LOW for f in unresolved)
+
+
+def test_every_action_on_an_unresolved_resource_is_definite(identity: list[Finding]) -> None:
+    (found,) = [f for f in identity if f.statement == "AnyActionVarResource"]
+    assert (found.rule, found.certainty) == ("W202", Certainty.DEFINITE)
+    assert 'if the unresolved var.bucket_arn is "*", full administrator access' in found.message
 
 
 def test_unresolved_dynamic_statements_are_possible(identity: list[Finding]) -> None:
