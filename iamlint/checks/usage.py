@@ -19,6 +19,7 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from iamlint.checks import support as s
 from iamlint.checks.context import CheckContext
@@ -36,6 +37,7 @@ from iamlint.usage.evidence import (
     ObservedAction,
     blind_spots,
     denied_actions,
+    find_principal,
     observed_actions,
     unused_claims,
 )
@@ -227,7 +229,9 @@ def _principal_findings(
         )
     rows = [row for arn in join.arns for row in observed_actions(snapshot, arn)]
     if not rows:
-        yield _no_calls(ctx, snapshot, principal, join, spots, mine)
+        silent = _no_calls(ctx, snapshot, principal, join, spots, mine)
+        if silent is not None:
+            yield silent
     for denial in _denials(snapshot, join):
         yield _denial_finding(ctx, principal, denial, join)
 
@@ -243,14 +247,26 @@ def _no_calls(
     join: Join,
     spots: BlindSpots,
     weak: list[Weakness],
-) -> Finding:
+) -> Finding | None:
+    """A joined principal with no usage row: unused if CloudTrail covering its account saw no
+    call, or if Access Analyzer says the role is unused. Other sources only list what it did
+    *not* use, which says nothing about the rest."""
     claims = [c for arn in join.arns for c in unused_claims(snapshot, arn)]
+    role_claim = any(c["scope"] == "role" for c in claims)  # Access Analyzer's UnusedIAMRole
+    sources = relevant_sources(snapshot, join.arns)
+    trail = any(s["kind"] == "cloudtrail" for s in snapshot["sources"] if s["id"] in sources)
+    if not (trail or role_claim):
+        return None
     also = ""
-    if any(c["scope"] == "role" for c in claims):  # Access Analyzer's UnusedIAMRole
-        also = "; Access Analyzer also reports it unused"
+    if role_claim:
+        also = "; Access Analyzer also reports it unused" if trail else ""
+    head = (
+        f"made no call in the {_days(spots)} of evidence{also}"
+        if trail
+        else "Access Analyzer reports it unused"
+    )
     message = (
-        f"{principal.type} made no call in the {_days(spots)} of evidence{also}: remove it "
-        f"(and its credentials) if it is unused{_hedge(weak)}"
+        f"{principal.type} {head}: remove it (and its credentials) if it is unused{_hedge(weak)}"
     )
     return _principal_finding(
         ctx, "U604", principal, "no-calls", message + join.note(), possible=bool(weak)
@@ -470,14 +486,59 @@ def _usage_of(
         return None
     held = [j for j in found if j is not None]
     rows: list[ObservedAction] = []
+    claims: list[dict[str, Any]] = []
     hedges = [w.short for w in weak]
-    for join in held:
-        for arn in join.arns:
-            rows += observed_actions(snapshot, arn)
-        if _unmapped(snapshot, join.arns) is not None:
-            hedges.append("unmapped events")
+    arns = tuple(a for join in held for a in join.arns)
+    for arn in arns:
+        rows += observed_actions(snapshot, arn)
+        claims += unused_claims(snapshot, arn)
+    if _unmapped(snapshot, arns) is not None:
+        hedges.append("unmapped events")
     note = held[0].note() if len(held) == 1 else _notes(held)
-    return Usage(rows, note, _days(spots), tuple(dict.fromkeys(hedges)))
+    return Usage(
+        rows,
+        note,
+        _days(spots),
+        tuple(dict.fromkeys(hedges)),
+        sources=relevant_sources(snapshot, arns),
+        claimed=frozenset(c["name"].lower() for c in claims if c["scope"] == "action"),
+        claimed_services=frozenset(c["name"].lower() for c in claims if c["scope"] == "service"),
+    )
+
+
+_PER_PRINCIPAL = frozenset(
+    {
+        "access_analyzer.generated_policy",
+        "access_analyzer.unused_access",
+        "access_analyzer.recommendation",
+        "iam.last_accessed",
+        "iamlive",
+    }
+)
+
+
+def relevant_sources(snapshot: Snapshot, arns: tuple[str, ...]) -> frozenset[str]:
+    """Sources whose silence means something for these principals.
+
+    CloudTrail sees every principal of the accounts it covers. The other sources are about one
+    principal (a last-accessed report, a generated policy, an analyzer finding): they count
+    only where they name one of these principals."""
+    accounts = {arn.split(":")[4] for arn in arns}
+    named: set[str] = set()
+    for arn in arns:
+        entry = find_principal(snapshot, arn)
+        if entry is None:
+            continue
+        named.update(i for row in entry["usage"] for i in row["sources"])
+        named.update(i for claim in entry["unused"] for i in claim["sources"])
+    out = set()
+    for src in snapshot["sources"]:
+        if src["kind"] in _PER_PRINCIPAL:
+            if src["id"] in named:
+                out.add(src["id"])
+        elif not src["coverage"].get("accounts") or accounts & set(src["coverage"]["accounts"]):
+            out.add(src["id"])
+    return frozenset(out)
 
 
 def _notes(joins: list[Join]) -> str:

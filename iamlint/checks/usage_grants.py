@@ -43,6 +43,12 @@ class Usage:
     note: str  # which evidence, and the join's caveats, for every message
     days: str  # "57 days", for messages
     weak: tuple[str, ...]  # reasons every "unused" claim is only possible
+    # Source ids that speak for these principals: account-wide CloudTrail, and per-principal
+    # sources (last-accessed, Access Analyzer, iamlive) only where they name one of them.
+    sources: frozenset[str] = frozenset()
+    # Access Analyzer / last-accessed claims of non-use (lower-case actions and services).
+    claimed: frozenset[str] = frozenset()
+    claimed_services: frozenset[str] = frozenset()
     actions: set[str] = field(default_factory=set)  # lower-case, action-level rows
     services: set[str] = field(default_factory=set)
 
@@ -51,12 +57,19 @@ class Usage:
         self.services = {r.action.partition(":")[0].lower() for r in self.rows}
 
 
+CLAIMS = "claims"  # visible only through claims of non-use: unused only where claimed
+_CLAIM_ONLY_KINDS = frozenset({"access_analyzer.unused_access"})
+
+
 class Observer:
-    """`observability` memoized per action: ``*`` expands to every action in the catalog."""
+    """`observability` memoized per action and per set of relevant sources: ``*`` expands to
+    every action in the catalog, and module instances share their sources."""
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self._seen: dict[str, tuple[str, str]] = {}
+        self._kinds = {src["id"]: src["kind"] for src in snapshot["sources"]}
+        self._views: dict[frozenset[str], Snapshot] = {}
+        self._seen: dict[tuple[frozenset[str], str], tuple[str, str]] = {}
         # Module instances repeat the same Action lists: expand each once (read-only results).
         self._granted: dict[tuple[object, bool], dict[str, _Granted]] = {}
 
@@ -67,17 +80,27 @@ class Observer:
             found = self._granted[key] = granted_actions(ctx, statement)
         return found
 
-    def see(self, action: str) -> tuple[str, str]:
-        """(level, why it is blind or "")."""
-        found = self._seen.get(action)
+    def see(self, action: str, sources: frozenset[str]) -> tuple[str, str]:
+        """(level, why it is blind or "") as far as ``sources`` go."""
+        key = (sources, action)
+        found = self._seen.get(key)
         if found is None:
-            found = self._judge(action)
-            self._seen[action] = found
+            found = self._seen[key] = self._judge(action, self._view(sources))
         return found
 
-    def _judge(self, action: str) -> tuple[str, str]:
-        level = observability(self.snapshot, action).level
+    def _view(self, sources: frozenset[str]) -> Snapshot:
+        view = self._views.get(sources)
+        if view is None:
+            kept = [src for src in self.snapshot["sources"] if src["id"] in sources]
+            view = self._views[sources] = {**self.snapshot, "sources": kept}
+        return view
+
+    def _judge(self, action: str, view: Snapshot) -> tuple[str, str]:
+        seen = observability(view, action)
+        level = seen.level
         service = action.partition(":")[0]
+        if level != "none" and all(self._kinds[i] in _CLAIM_ONLY_KINDS for i in seen.sources):
+            return CLAIMS, ""  # an unused-access analyzer lists what was NOT used, nothing else
         if level == "action":
             return level, ""
         if never_logged_reason(action):
@@ -138,7 +161,13 @@ def classify(granted: dict[str, _Granted], usage: Usage, observer: Observer) -> 
         if key in usage.actions:
             out.used.append(grant.name)
             continue
-        level, why = observer.see(grant.name)
+        level, why = observer.see(grant.name, usage.sources)
+        if level == CLAIMS:
+            if service in usage.claimed_services:
+                dark.setdefault(service, []).append(grant.name)
+            elif key in usage.claimed:
+                out.unused.append(grant.name)
+            continue  # not claimed unused: the analyzer saw it used (or does not track it)
         if level == "none":
             out.blind[grant.name] = why
             if why != "never logged":

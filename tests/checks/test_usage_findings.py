@@ -389,3 +389,45 @@ def test_stale_is_judged_on_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1804464000")  # 2027-03-08: stale
     (stale,) = of(list(usage.run(h.context(snap))), "U605", APP)
     assert stale.subject == "stale" and "108 days ago" in stale.message
+
+
+# --- sources that speak for some principals only -----------------------------------------------
+
+
+def claim(scope: str, name: str | None, source_id: str = "aa-unused") -> dict:
+    return {"scope": scope, "name": name, "last_accessed": None, "sources": [source_id]}
+
+
+AA_UNUSED = h.source(id="aa-unused", kind="access_analyzer.unused_access", start=None, data=())
+
+
+def test_unused_access_findings_count_only_what_they_claim() -> None:
+    claims = [claim("action", "s3:DeleteObject"), claim("service", "sqs")]
+    found = run([h.principal(APP_ARN, unused=claims)], sources=[AA_UNUSED])
+    assert statements(found, "U601") == {"Objects": "s3:DeleteObject"}  # not RunInstances
+    assert statements(found, "U602") == {"Queues": "sqs"}
+    assert of(found, "U604", APP) == []  # it made calls: only some grants are unused
+    assert {f.subject for f in of(found, "U605", APP)} == {"short-window"}  # no window
+
+
+def test_unused_role_claim_is_a_u604_without_cloudtrail() -> None:
+    found = run([h.principal(h.role("idle"), unused=[claim("role", None)])], sources=[AA_UNUSED])
+    (idle,) = of(found, "U604", "aws_iam_role.idle")
+    assert idle.subject == "no-calls" and "Access Analyzer reports it unused" in idle.message
+
+
+def test_another_principals_report_says_nothing_about_this_one() -> None:
+    iamlive = h.source(id="iamlive-1", kind="iamlive", start=None, data=())
+    report = h.source(id="la-other", kind="iam.last_accessed", start=None, data=())
+    report["coverage"]["service_level_only_services"] = ["ec2", "s3", "sqs"]
+    found = run(
+        [
+            h.principal(APP_ARN, [h.row("s3:GetObject", None, source_id="iamlive-1")]),
+            h.principal(h.role("idle"), [h.row("s3:*", None, granularity="service",
+                                               source_id="la-other")]),
+        ],
+        sources=[iamlive, report],
+    )  # fmt: skip
+    assert of(found, "U602", POLICY) == [] and of(found, "U601", POLICY) == []
+    # The idle role's own report does judge the idle role's policy.
+    assert of(found, "U604", "aws_iam_role.idle") == []
