@@ -395,16 +395,21 @@ def _cross_account(
             reasons.append(f"unless {account} is this configuration's own account (set account-id)")
         if restricted is Tri.UNKNOWN:
             reasons.append("unless the unresolved condition restricts it")
+        # The whole account (root or bare id) delegates to whoever it lets in; one named role
+        # or user of it is narrower, so one step lower.
+        whole_account = _ACCOUNT.match(value) is not None or value.endswith(":root")
+        who = f"account {account}" if whole_account else f"{value} (account {account})"
         yield s.finding(
             ctx,
             "T404",
             record,
             statement,
             subject=value,
-            message=f"account {account} can assume the role without sts:ExternalId, "
-            "aws:PrincipalOrgID or MFA" + (f" ({'; '.join(reasons)})" if reasons else ""),
+            message=f"{who} can assume the role without sts:ExternalId, aws:PrincipalOrgID or "
+            "MFA" + (f" ({'; '.join(reasons)})" if reasons else ""),
             location=_principal_location(record, statement, "AWS", index),
             possible=bool(reasons),
+            lowered=0 if whole_account else 1,
         )
 
 

@@ -106,12 +106,16 @@ def test_oidc_sub_too_broad(roles: list[Finding]) -> None:
 def test_cross_account(roles: list[Finding]) -> None:
     assert keys(roles, "T404") == {
         ("aws_iam_role.vendor", "NoExternalId", "arn:aws:iam::999988887777:root"),
+        ("aws_iam_role.vendor", "OtherAccountRole", "arn:aws:iam::999988887777:role/ci"),
     }
+    root = next(f for f in roles if f.statement == "NoExternalId")
+    one_role = next(f for f in roles if f.statement == "OtherAccountRole")
+    assert one_role.severity < root.severity
 
 
 def test_cross_account_without_own_account_is_possible() -> None:
     findings = [f for f in run("roles.tf", Config()) if f.rule == "T404"]
-    assert {f.statement for f in findings} == {"NoExternalId", "SameAccount"}
+    assert {f.statement for f in findings} == {"NoExternalId", "SameAccount", "OtherAccountRole"}
     assert all(f.certainty is Certainty.POSSIBLE for f in findings)
     assert all("account-id" in f.message for f in findings)
 
@@ -124,7 +128,8 @@ def test_session_duration(roles: list[Finding]) -> None:
         "aws_iam_role.from_default",
     }
     assert found["aws_iam_role.from_variable"].certainty is Certainty.POSSIBLE
-    assert found["aws_iam_role.sessions"].location.line == 145
+    where = found["aws_iam_role.sessions"].location
+    assert (ROOT / where.file).read_text()[where.start : where.end] == "43200"
 
 
 def test_session_limit_is_configurable() -> None:
