@@ -304,6 +304,8 @@ def _oidc_findings(
 
 def broad_subject(value: str) -> str | None:
     """Why an OIDC subject pattern (for a *Like operator) is too broad, or None."""
+    if not value:
+        return None  # matches only an empty subject: useless, not broad
     if value.strip("*?") == "":
         return "matches any subject"
     if value.startswith("repo:"):  # GitHub Actions: repo:OWNER/REPO:...

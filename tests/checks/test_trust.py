@@ -167,6 +167,7 @@ def test_access_keys_and_user_policies() -> None:
         ("repo:acme/app:ref:refs/heads/main", False),
         ("repo:acme/app:environment:*", False),
         ("system:serviceaccount:app:web", False),
+        ("", False),
     ],
 )
 def test_broad_subject(value: str, broad: bool) -> None:
