@@ -371,8 +371,8 @@ def resource_findings(site: _Site, classes: _Classes) -> Iterator[Finding]:
     # Denied calls still count as needing a resource they fall in, but are not "observed use".
     observed = sorted({r.resource for r in named if r.resource and r.outcome != "denied"})
     for item in s.items(statement.resources):
-        if not isinstance(item.value, str):
-            continue
+        if not isinstance(item.value, str) or "${" in item.value:
+            continue  # unresolved, or a policy variable: its reach depends on the caller
         yield from _resource_item(site, item.index, item.value, named, observed, caveats)
 
 
@@ -384,9 +384,12 @@ def _resource_item(
     observed: list[str],
     caveats: list[str],
 ) -> Iterator[Finding]:
-    inside = sorted({r.resource for r in named if r.resource and _covers(pattern, r.resource)})
-    if any(_covers(r, pattern) for r in inside):
-        return  # an observed resource (or pattern) is at least as wide
+    seen = {r.resource for r in named if r.resource}
+    if any(_covers(r, pattern) for r in seen):
+        # An observed resource is at least as wide: the item was used, or the snapshot's
+        # generalization (bucket/* for every object) hides which part of it was.
+        return
+    inside = sorted(r for r in seen if _covers(pattern, r))
     if inside:
         message = f"{pattern} is broader than the resources observed: {listed(inside)}"
     else:

@@ -431,3 +431,15 @@ def test_another_principals_report_says_nothing_about_this_one() -> None:
     assert of(found, "U602", POLICY) == [] and of(found, "U601", POLICY) == []
     # The idle role's own report does judge the idle role's policy.
     assert of(found, "U604", "aws_iam_role.idle") == []
+
+
+def test_u603_not_when_generalized_evidence_hides_the_part_used() -> None:
+    # Observed "logs-bucket/*" (object keys generalized) does not say which prefix was read.
+    rows = [h.row("s3:GetObject", "arn:aws:s3:::logs-bucket/*")]
+    found = run([h.principal(h.role("prefixed"), rows)])
+    assert of(found, "U603") == [] and of(found, "U601") == []
+    # A prefix with no observed call at all is still reported.
+    rows = [h.row("s3:GetObject", "arn:aws:s3:::logs-bucket/in/2026-10-01.json")]
+    found = {f.subject: f.message for f in of(run([h.principal(h.role("prefixed"), rows)]), "U603")}
+    assert "no observed call" in found["arn:aws:s3:::logs-bucket/out/*"]
+    assert "broader than the resources observed" in found["arn:aws:s3:::logs-bucket/in/*"]
