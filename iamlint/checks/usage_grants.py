@@ -313,6 +313,8 @@ def _unused_actions(
                 f"{site.usage.days}, though the evidence could have seen them: {listed(names)}"
             )
         message += f"; used: {listed(kept)}" if kept else ""
+        unseen = sorted(n for n in classes.blind if granted[n.lower()].items & items)
+        message += f"; kept, the evidence could not see: {listed(unseen)}" if unseen else ""
         subject = pattern or ", ".join(names)
         yield site.finding("U601", items, subject, message, unused=names, used=kept)
 

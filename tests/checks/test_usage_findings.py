@@ -87,6 +87,8 @@ def test_u601_unused_visible_actions_at_their_item(app: list[Finding]) -> None:
     delete = next(f for f in of(app, "U601") if f.statement == "Objects")
     assert text_at(delete) == '"s3:DeleteObject"'
     assert "not used in 80 days, though the evidence could have seen it" in delete.message
+    star = next(f for f in demo_findings() if f.rule == "U601" and f.subject == "*")
+    assert "kept, the evidence could not see: " in star.message
     assert delete.certainty is Certainty.DEFINITE and delete.severity is Severity.MEDIUM
 
 
