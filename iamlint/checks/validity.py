@@ -590,6 +590,31 @@ def _principal_presence(
                 message=f"statement without Principal in {_kind_name(record.kind)}: AWS "
                 "rejects it (who is being granted access?)",
             )
+        elif statement.not_principal:
+            yield from _not_principal(ctx, record, statement)
+
+
+def _not_principal(
+    ctx: CheckContext, record: PolicyRecord, statement: Statement
+) -> Iterator[Finding]:
+    """NotPrincipal: only with Deny, and never in trust policies or RCPs (IAM User Guide,
+    "AWS JSON policy elements: NotPrincipal")."""
+    problem = None
+    if record.kind in (s.TRUST, s.RCP):
+        problem = f"NotPrincipal is not supported in {_kind_name(record.kind)}"
+    elif s.is_allow(statement):
+        problem = "NotPrincipal with Allow is not supported (it would grant everyone else)"
+    if problem is None:
+        return
+    yield s.finding(
+        ctx,
+        "V106",
+        record,
+        statement,
+        subject="NotPrincipal",
+        location=s.element_location(record, statement, "NotPrincipal"),
+        message=f"{problem}: use Principal, or a Deny with an aws:PrincipalArn condition",
+    )
 
 
 def _kind_name(kind: str) -> str:
@@ -599,6 +624,7 @@ def _kind_name(kind: str) -> str:
         s.SCP: "a service control policy",
         s.TRUST: "a trust policy",
         s.RESOURCE: "a resource policy",
+        s.RCP: "a resource control policy",
     }.get(kind, "a policy")
 
 

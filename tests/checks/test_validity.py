@@ -125,6 +125,8 @@ def test_malformed_policies() -> None:
         ("aws_iam_policy.malformed", "NoResource", "no Resource"),
         ("aws_iam_policy.old_version", "#0", "${aws:username} under 2008-10-17"),
         ("aws_s3_bucket_policy.no_principal", "Whom", "no Principal"),
+        ("aws_s3_bucket_policy.not_principal", "AllowOthers", "NotPrincipal"),
+        ("aws_iam_role.not_principal", "Trust", "NotPrincipal"),
     }
 
 
