@@ -418,20 +418,40 @@ def _cross_account(
 # --- T408: confused deputy ---------------------------------------------------------------------
 
 _SERVICE = re.compile(r"\.amazonaws\.com(\.cn)?$")
+# Services whose role trust policies AWS documents with aws:SourceAccount/aws:SourceArn
+# (their "cross-service confused deputy prevention" pages): they send the keys on AssumeRole.
+_DEPUTIES_IN_TRUST = frozenset(
+    {
+        "bedrock",
+        "codebuild",
+        "config",
+        "datasync",
+        "sagemaker",
+        "scheduler",
+        "ssm",
+        "states",
+        "transfer",
+    }
+)
 
 
 def _confused_deputy(
     ctx: CheckContext, record: PolicyRecord, statement: Statement
 ) -> Iterator[Finding]:
     spec = statement.principal
-    if record.kind != s.RESOURCE or not isinstance(spec, PrincipalSpec) or statement.not_principal:
+    if record.kind not in (s.RESOURCE, s.TRUST) or not isinstance(spec, PrincipalSpec):
+        return
+    if statement.not_principal:
         return
     restricted = _restricted_by(statement, _SOURCE_KEYS)
     if restricted is Tri.TRUE:
         return
+    trust = record.kind == s.TRUST
     for index, value in _known(spec, "Service"):
         if isinstance(value, Unknown) or not _SERVICE.search(value):
             continue
+        if trust and value.split(".", 1)[0].lower() not in _DEPUTIES_IN_TRUST:
+            continue  # ec2, lambda, ecs-tasks...: used only through iam:PassRole, no source keys
         unresolved = restricted is Tri.UNKNOWN
         yield s.finding(
             ctx,
@@ -444,6 +464,7 @@ def _confused_deputy(
             + (" (unless the unresolved condition restricts it)" if unresolved else ""),
             location=_principal_location(record, statement, "Service", index),
             possible=unresolved,
+            lowered=1 if trust else 0,  # assuming the role still needs a configured resource
         )
 
 

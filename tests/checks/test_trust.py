@@ -137,8 +137,16 @@ def test_session_limit_is_configurable() -> None:
     assert {f.address for f in findings if f.rule == "T405"} == {"aws_iam_role.from_variable"}
 
 
-def test_service_trust_is_not_a_confused_deputy(roles: list[Finding]) -> None:
-    assert not [f for f in roles if f.rule == "T408"]
+def test_confused_deputy_in_trust_only_for_services_that_send_source_keys(
+    roles: list[Finding], resource: list[Finding]
+) -> None:
+    # lambda.amazonaws.com (aws_iam_role.sessions) sends no aws:SourceAccount: not reported.
+    assert keys(roles, "T408") == {
+        ("aws_iam_role.scheduler", "Scheduler", "scheduler.amazonaws.com")
+    }
+    in_trust = next(f for f in roles if f.rule == "T408")
+    in_resource = next(f for f in resource if f.rule == "T408")
+    assert in_trust.severity < in_resource.severity
 
 
 def test_access_keys_and_user_policies() -> None:
