@@ -426,6 +426,8 @@ _DEPUTIES_IN_TRUST = frozenset(
         "codebuild",
         "config",
         "datasync",
+        "fis",
+        "personalize",
         "sagemaker",
         "scheduler",
         "ssm",
