@@ -7,11 +7,12 @@ that points at the most precise span the reader kept.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from iamlint.checks.context import CheckContext
-from iamlint.checks.finding import Certainty, Finding, Severity
+from iamlint.checks.finding import Applicability, Certainty, Edit, Finding, Fix, Severity
 from iamlint.model import Location, Unknown
 from iamlint.policy.document import ConditionClause, Effect, Statement, Values
 from iamlint.terraform.project import PolicyRecord
@@ -154,6 +155,7 @@ def finding(
     location: Location | None = None,
     possible: bool = False,
     lowered: int = 0,
+    fix: Fix | None = None,
 ) -> Finding:
     """A finding on a policy record; ``possible`` lowers the severity by one more step."""
     severity = lower(ctx.severity(rule), lowered + (1 if possible else 0))
@@ -166,4 +168,22 @@ def finding(
         statement=statement_id(statement) if statement is not None else "",
         subject=subject,
         certainty=Certainty.POSSIBLE if possible else Certainty.DEFINITE,
+        fix=fix,
     )
+
+
+def replace_literal(
+    where: Location, written: str, replacement: str, description: str
+) -> Fix | None:
+    """A fix that rewrites a value written literally at ``where`` (``"s3:GetObjekt"`` in HCL
+    or JSON, or a bare number). None when the span holds anything else (an expression, an
+    escape, a heredoc), which a blind edit could break. Always UNSAFE: such fixes change what
+    the policy does (a typo fixed grants the action it meant)."""
+    if any(c in written for c in '"\\') or "{" in written:
+        return None
+    quoted = not written.isdigit()
+    if where.end - where.start != len(written) + (2 if quoted else 0):
+        return None
+    text = json.dumps(replacement) if quoted else replacement
+    edit = Edit(where.file, where.start, where.end, text)
+    return Fix(description, (edit,), Applicability.UNSAFE)

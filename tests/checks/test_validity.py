@@ -8,7 +8,7 @@ import pytest
 
 from iamlint.checks import validity
 from iamlint.checks.context import CheckContext, Config
-from iamlint.checks.finding import Certainty, Finding
+from iamlint.checks.finding import Applicability, Certainty, Finding
 from iamlint.policy.catalog import default_catalog
 from iamlint.terraform.project import load_project
 
@@ -45,6 +45,17 @@ def test_unknown_action_in_allow_and_in_deny(actions: list[Finding]) -> None:
     deny = next(f for f in actions if f.subject == "iam:CreateUsr")
     assert "did you mean iam:CreateUser" in deny.message
     assert "catalog" in deny.message  # a warning that the catalog may lag
+
+
+def test_evident_typos_carry_an_unsafe_fix(actions: list[Finding]) -> None:
+    typo = next(f for f in actions if f.subject == "s3:GetObjekt")
+    assert typo.fix is not None and typo.fix.applicability is Applicability.UNSAFE
+    (edit,) = typo.fix.edits
+    text = (ROOT / edit.file).read_text()
+    assert text[edit.start : edit.end] == '"s3:GetObjekt"'
+    assert edit.replacement == '"s3:GetObject"'
+    # Three equally plausible services: no guess.
+    assert next(f for f in actions if f.rule == "V101").fix is None
 
 
 def test_pattern_matching_nothing(actions: list[Finding]) -> None:
