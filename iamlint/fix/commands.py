@@ -1,0 +1,128 @@
+"""`iamlint fix`: staged least-privilege patches to the user's own files, proven first."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from iamlint.fix.apply import unified_diff
+from iamlint.fix.engine import FixResult
+from iamlint.fix.engine import fix as run_fix
+from iamlint.fix.planner import STAGES
+
+EXIT_OK, EXIT_INPUT = 0, 2
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--usage",
+    "usage_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A usage snapshot (`iamlint usage import ...`).",
+)
+@click.option(
+    "--stage",
+    type=click.Choice(STAGES),
+    required=True,
+    help="service: cut to the services used; action: exactly the actions used.",
+)
+@click.option(
+    "--address",
+    "addresses",
+    multiple=True,
+    help="Only this principal (Terraform address); repeatable.",
+)
+@click.option(
+    "--keep",
+    "keep",
+    multiple=True,
+    help="An action or pattern never to remove (e.g. iam:PassRole); repeatable.",
+)
+@click.option(
+    "--diff",
+    "mode",
+    flag_value="diff",
+    default=True,
+    help="Print the patch as a unified diff (the default).",
+)
+@click.option("--write", "mode", flag_value="write", help="Edit the files in place.")
+@click.option(
+    "--var-file", "var_files", multiple=True, type=click.Path(exists=True, path_type=Path)
+)
+def fix(paths: tuple[Path, ...], usage_path: Path, stage: str, addresses: tuple[str, ...],
+        keep: tuple[str, ...], mode: str, var_files: tuple[Path, ...]) -> None:  # fmt: skip
+    """Narrow the IAM policies under PATHS to what the usage evidence shows, one stage at a time.
+
+    Every patch is proven before it is shown: it allows nothing the original did not, keeps
+    every observed action, and a second run changes nothing. Actions the evidence could not
+    see (iam:PassRole, data events that were off...) are kept and named.
+    """
+    from iamlint.policy.catalog import default_catalog
+    from iamlint.usage.errors import UsageInputError
+    from iamlint.usage.snapshot import load_snapshot
+
+    try:
+        snapshot = load_snapshot(usage_path)
+    except UsageInputError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(EXIT_INPUT)
+    result = run_fix(list(paths) or [Path(".")], snapshot, stage, default_catalog(),
+                     set(addresses) or None, {k.lower() for k in keep}, None,
+                     list(var_files))  # fmt: skip
+    if mode == "write":
+        for display in result.changed_files:
+            _write_atomically(Path(display), result.patched[display])
+    else:
+        for display in result.changed_files:
+            sys.stdout.write(unified_diff(display, result.originals[display],
+                                          result.patched[display]))  # fmt: skip
+    click.echo(summary(result, stage, written=mode == "write"), err=True)
+    sys.exit(EXIT_OK)
+
+
+def summary(result: FixResult, stage: str, written: bool) -> str:
+    lines: list[str] = []
+    for report in result.reports:
+        head = f"{report.principal.address}"
+        if report.arn:
+            head += f" ({report.arn})"
+        lines.append(head)
+        for problem in report.problems:
+            lines.append(f"  not patched: {problem}")
+        for plan in report.plans:
+            if plan.edits:
+                removed = [a for a in plan.before if a not in plan.after]
+                added = [a for a in plan.after if a not in plan.before]
+                lines.append(f"  {plan.label}: removes {', '.join(removed) or 'nothing'}"
+                             + (f"; now lists {', '.join(added)}" if added else ""))  # fmt: skip
+            elif plan.skipped:
+                lines.append(f"  {plan.label}: left as is: {plan.skipped}")
+            for action, why in sorted(plan.kept.items()):
+                if action in plan.after:
+                    lines.append(f"    keeps {action}: {why}")
+    changed = len(result.changed_files)
+    verb = "wrote" if written else "proposes"
+    lines.append(f"stage {stage}: {verb} changes to {changed} file{'s' if changed != 1 else ''}; "
+                 "every patch proven not to widen and to keep observed usage")  # fmt: skip
+    return "\n".join(lines)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Replace the file in one step, keeping its BOM; a failure leaves the original whole."""
+    raw = path.read_bytes()
+    bom = b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b""
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".iamlint")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(bom + text.encode("utf-8"))
+        os.chmod(temp, path.stat().st_mode & 0o7777)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,249 @@
+"""`iamlint fix`: plan narrower policies for each principal, patch the files, prove the patch.
+
+Proof, every time, before anything is shown or written: the patched files are read again
+exactly as the originals were (same reader, files swapped in memory), and
+
+(a) every patched policy allows nothing the original did not (containment, sound);
+(b) every action the principal was observed using is still allowed;
+(c) planning again on the patched text changes nothing.
+
+A patch that fails any of these is dropped, and the reason is reported.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from iamlint.checks.finding import Edit
+from iamlint.fix.apply import OverlappingEdits, apply_edits
+from iamlint.fix.evidence import PrincipalUsage, principal_arns, usage_for
+from iamlint.fix.planner import StatementPlan, plan_statement
+from iamlint.policy.catalog import Catalog
+from iamlint.policy.containment import is_contained
+from iamlint.policy.document import Policy, PolicyKind, parse_policy
+from iamlint.terraform.files import OVERLAY
+from iamlint.terraform.project import PolicyRecord, PrincipalRecord, Project, load_project
+
+PATCHABLE_KINDS = ("identity",)
+
+
+@dataclass(slots=True)
+class PrincipalReport:
+    principal: PrincipalRecord
+    arn: str | None = None
+    plans: list[StatementPlan] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # why the principal was not patched
+
+
+@dataclass(slots=True)
+class FixResult:
+    originals: dict[str, str] = field(default_factory=dict)  # display path -> text
+    patched: dict[str, str] = field(default_factory=dict)
+    reports: list[PrincipalReport] = field(default_factory=list)
+
+    @property
+    def changed_files(self) -> list[str]:
+        return sorted(f for f, t in self.patched.items() if t != self.originals.get(f))
+
+
+def _policy(record: PolicyRecord) -> Policy:
+    return parse_policy(record.document, name=record.address, kind=PolicyKind.IDENTITY)
+
+
+def plan_project(
+    project: Project,
+    snapshot: Any,
+    stage: str,
+    catalog: Catalog,
+    addresses: set[str] | None = None,
+    keep: set[str] | None = None,
+    mapping: dict[str, str] | None = None,
+) -> tuple[list[PrincipalReport], dict[str, str]]:
+    """Statement plans for every principal in the snapshot (or the given addresses)."""
+    texts: dict[str, str] = {}
+    reports: list[PrincipalReport] = []
+    by_address = {r.address: r for r in project.records}
+    owners: dict[str, list[str]] = defaultdict(list)
+    for principal in project.principals:
+        for address in principal.identity_policies:
+            owners[address].append(principal.address)
+    for principal in project.principals:
+        if addresses and principal.address not in addresses:
+            continue
+        report = PrincipalReport(principal)
+        reports.append(report)
+        arns = principal_arns(snapshot, principal, mapping or {})
+        if not arns:
+            report.problems.append("no usage evidence for this principal in the snapshot")
+            continue
+        if len(arns) > 1:
+            report.problems.append(f"several principals in the evidence match: {', '.join(arns)}")
+            continue
+        report.arn = arns[0]
+        usage = usage_for(snapshot, arns[0])
+        for address in principal.identity_policies:
+            record = by_address.get(address)
+            if record is None or record.kind not in PATCHABLE_KINDS:
+                continue
+            if len(owners[address]) > 1:
+                others = ", ".join(o for o in owners[address] if o != principal.address)
+                report.problems.append(
+                    f"{address} is shared with {others}: narrowing it for one principal"
+                    " would break the others"
+                )
+                continue
+            for statement in _policy(record).statements:
+                plan = plan_statement(
+                    record, statement, usage, stage, catalog, texts, keep or set()
+                )
+                if plan is not None:
+                    report.plans.append(plan)
+    return reports, texts
+
+
+def _edits_by_file(reports: list[PrincipalReport]) -> dict[str, list[Edit]]:
+    out: dict[str, list[Edit]] = defaultdict(list)
+    for report in reports:
+        for plan in report.plans:
+            for edit in plan.edits:
+                out[edit.file].append(edit)
+    return out
+
+
+def fix(
+    paths: list[Path],
+    snapshot: Any,
+    stage: str,
+    catalog: Catalog,
+    addresses: set[str] | None = None,
+    keep: set[str] | None = None,
+    mapping: dict[str, str] | None = None,
+    var_files: list[Path] | None = None,
+    cwd: Path | None = None,
+) -> FixResult:
+    cwd = (cwd or Path.cwd()).resolve()
+    project = load_project(paths, var_files, cwd)
+    reports, texts = plan_project(project, snapshot, stage, catalog, addresses, keep, mapping)
+    result = FixResult(reports=reports)
+    while True:
+        edits = _edits_by_file(reports)
+        result.originals = {f: texts[f] for f in edits}
+        try:
+            result.patched = {f: apply_edits(texts[f], e) for f, e in edits.items()}
+        except OverlappingEdits as err:
+            _drop_all(reports, f"edits overlap ({err})")
+            result.patched = {}
+            return result
+        failing = _prove(project, reports, result, snapshot, stage, catalog, paths, var_files,
+                         cwd, addresses, keep, mapping)  # fmt: skip
+        if not failing:
+            return result
+        for plan, reason in failing:
+            plan.edits = []
+            plan.skipped = f"patch not proven: {reason}"
+
+
+def _drop_all(reports: list[PrincipalReport], reason: str) -> None:
+    for report in reports:
+        for plan in report.plans:
+            if plan.edits:
+                plan.edits = []
+                plan.skipped = reason
+
+
+def _prove(
+    project: Project,
+    reports: list[PrincipalReport],
+    result: FixResult,
+    snapshot: Any,
+    stage: str,
+    catalog: Catalog,
+    paths: list[Path],
+    var_files: list[Path] | None,
+    cwd: Path,
+    addresses: set[str] | None,
+    keep: set[str] | None,
+    mapping: dict[str, str] | None,
+) -> list[tuple[StatementPlan, str]]:
+    """The plans whose patch fails a proof, with the reason (empty: everything proven)."""
+    changed = [p for r in reports for p in r.plans if p.edits]
+    if not changed:
+        return []
+    overlay = {(cwd / f).resolve(): t for f, t in result.patched.items()}
+    token = OVERLAY.set(overlay)
+    try:
+        patched_project = load_project(paths, var_files, cwd)
+    finally:
+        OVERLAY.reset(token)
+    failing: list[tuple[StatementPlan, str]] = []
+    if patched_project.errors and len(patched_project.errors) > len(project.errors):
+        reason = f"the patched files do not read back cleanly: {patched_project.errors[0]}"
+        return [(p, reason) for p in changed]
+    old = {r.address: r for r in project.records}
+    new = {r.address: r for r in patched_project.records}
+    # (a) nothing new is allowed, policy by policy.
+    for address in sorted({p.record.address for p in changed}):
+        if address not in new:
+            failing += [(p, "the policy vanished") for p in changed if p.record.address == address]
+            continue
+        verdict = is_contained(_policy(new[address]), _policy(old[address]), catalog=catalog)
+        if not verdict.contained:
+            why = (
+                str(verdict.counterexample)
+                if verdict.counterexample
+                else "; ".join(verdict.reasons)
+            )
+            failing += [(p, f"it would allow more: {why}") for p in changed
+                        if p.record.address == address]  # fmt: skip
+    # (b) every observed, allowed action is still allowed for its principal.
+    for report in reports:
+        if not report.arn or not any(p.edits for p in report.plans):
+            continue
+        usage = usage_for(snapshot, report.arn)
+        failing += _still_allows_usage(report, usage, old, new, catalog)
+    if failing:
+        return failing
+    # (c) planning again on the patched text changes nothing.
+    again, _ = plan_project(patched_project, snapshot, stage, catalog, addresses, keep, mapping)
+    for report in again:
+        for plan in report.plans:
+            if plan.edits:
+                original = next((p for r in reports for p in r.plans
+                                 if p.record.address == plan.record.address), None)  # fmt: skip
+                if original is not None:
+                    failing.append((original, "a second run would change it again"))
+    return failing
+
+
+def _still_allows_usage(
+    report: PrincipalReport,
+    usage: PrincipalUsage,
+    old: dict[str, PolicyRecord],
+    new: dict[str, PolicyRecord],
+    catalog: Catalog,
+) -> list[tuple[StatementPlan, str]]:
+    """Each used action, on the resources it was seen on: allowed before means allowed after."""
+    addresses = [a for a in report.principal.identity_policies if a in old]
+    old_policies = [_policy(old[a]) for a in addresses]
+    new_policies = [_policy(new[a]) for a in addresses if a in new]
+    failing: list[tuple[StatementPlan, str]] = []
+    for action in sorted(usage.used):
+        resources = sorted(usage.resources.get(action, set())) or ["*"]
+        probe = parse_policy(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": [action], "Resource": resources}],
+            }
+        )
+        if not is_contained(probe, old_policies, catalog=catalog).contained:
+            continue  # not (provably) allowed before: nothing to keep
+        if not is_contained(probe, new_policies, catalog=catalog).contained:
+            failing += [
+                (p, f"{action} was used and would no longer be allowed")
+                for p in report.plans
+                if p.edits
+            ]
+    return failing

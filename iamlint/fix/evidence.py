@@ -1,0 +1,73 @@
+"""What the evidence says about one Terraform principal: used actions, denials, blind spots.
+
+The planner asks only these questions; it never reads a snapshot itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from iamlint.model import Unknown
+from iamlint.terraform.project import PrincipalRecord
+from iamlint.usage import evidence
+from iamlint.usage.observability import observability
+
+
+@dataclass(slots=True)
+class PrincipalUsage:
+    arn: str
+    snapshot: Any
+    used: set[str]  # lower-case actions the principal exercised and was allowed
+    services: set[str]  # lower-case service prefixes it touched (any granularity)
+    denied: list[evidence.DeniedAction]
+    resources: dict[str, set[str]]  # lower-case action -> generalized resources observed
+    _seen: dict[str, Any] = field(default_factory=dict)
+
+    def visibility(self, action: str) -> Any:
+        """How well the evidence could have seen ``action`` (`Observability`), memoized."""
+        key = action.lower()
+        if key not in self._seen:
+            self._seen[key] = observability(self.snapshot, action)
+        return self._seen[key]
+
+
+def _arn_pattern(arn: Any) -> re.Pattern[str] | None:
+    if isinstance(arn, str) and not isinstance(arn, Unknown):
+        return re.compile(re.escape(arn))
+    if isinstance(arn, Unknown) and arn.parts:
+        # An account (or other piece) Terraform leaves unknown matches one ARN segment.
+        return re.compile("".join(re.escape(p) if p is not None else "[^:]*" for p in arn.parts))
+    return None
+
+
+def principal_arns(snapshot: Any, principal: PrincipalRecord, mapping: dict[str, str]) -> list[str]:
+    """Snapshot ARNs that are this principal: configured mapping first, then the derived ARN."""
+    if principal.address in mapping:
+        return [mapping[principal.address]]
+    pattern = _arn_pattern(principal.arn)
+    if pattern is None:
+        return []
+    return [p["arn"] for p in snapshot["principals"] if pattern.fullmatch(p["arn"])]
+
+
+def usage_for(snapshot: Any, arn: str) -> PrincipalUsage:
+    observed = evidence.observed_actions(snapshot, arn)
+    used = {
+        o.action.lower()
+        for o in observed
+        if o.granularity == "action" and o.outcome in ("allowed", "mixed")
+    }
+    resources: dict[str, set[str]] = {}
+    for o in observed:
+        if o.granularity == "action" and o.resource:
+            resources.setdefault(o.action.lower(), set()).add(o.resource)
+    return PrincipalUsage(
+        arn=arn,
+        snapshot=snapshot,
+        used=used,
+        services={o.action.partition(":")[0].lower() for o in observed},
+        denied=evidence.denied_actions(snapshot, arn),
+        resources=resources,
+    )

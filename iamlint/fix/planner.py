@@ -1,0 +1,217 @@
+"""Deciding, statement by statement, what a narrower policy should allow, one stage at a time.
+
+- ``service``: every action pattern is cut to the services the principal used;
+- ``action``: every pattern becomes exactly the actions the principal used;
+- ``resource`` is not planned yet (see the README).
+
+The margin: what the evidence could not have seen stays (never-logged actions such as
+``iam:PassRole``, data-event actions when data events were off, services with service-level
+evidence only), and is named. Deny statements, conditions, NotAction statements and anything
+written through an unknown value are left untouched, with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from iamlint.checks.finding import Edit
+from iamlint.fix.evidence import PrincipalUsage
+from iamlint.fix.lists import HCL, HCL_DOCUMENT, JSON, JSON_TEMPLATE, CannotEdit, ListSite, rewrite
+from iamlint.model import Location, Unknown
+from iamlint.policy.catalog import Catalog
+from iamlint.policy.document import Effect, Statement
+from iamlint.terraform.project import PolicyRecord
+from iamlint.usage.observability import never_logged_reason
+
+SERVICE, ACTION = "service", "action"
+STAGES = (SERVICE, ACTION)
+# A pattern whose unobservable actions are more than this keeps the pattern itself.
+MAX_LISTED_MARGIN = 10
+
+
+@dataclass(slots=True)
+class StatementPlan:
+    record: PolicyRecord
+    index: int
+    label: str
+    before: list[str]
+    after: list[str]
+    kept: dict[str, str] = field(default_factory=dict)  # pattern or action -> why it stays
+    edits: list[Edit] = field(default_factory=list)
+    skipped: str = ""  # why this statement is not patched
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.edits)
+
+
+def plan_statement(
+    record: PolicyRecord,
+    statement: Statement,
+    usage: PrincipalUsage,
+    stage: str,
+    catalog: Catalog,
+    texts: dict[str, str],
+    keep: set[str],
+) -> StatementPlan | None:
+    if statement.effect is not Effect.ALLOW:
+        return None  # Deny statements are never touched
+    label = f"{record.address} {statement.label}"
+    plan = StatementPlan(record, statement.index, label, [], [])
+    if statement.not_action:
+        plan.skipped = "NotAction statements are not rewritten (narrow them by hand)"
+        return plan
+    actions = statement.actions
+    if isinstance(actions, Unknown) or any(isinstance(a, Unknown) for a in actions):
+        plan.skipped = f"its actions are not known statically ({_unknown_text(actions)})"
+        return plan
+    before = [str(a) for a in actions]
+    plan.before = before
+    after: list[str] = []
+    for pattern in before:
+        replaced, reasons = _narrow(pattern, usage, stage, catalog, keep)
+        plan.kept.update(reasons)
+        after.extend(r for r in replaced if r not in after)
+    plan.after = after
+    if _same(before, after):
+        return plan
+    if not after:
+        plan.skipped = "nothing it allows was used: remove the statement (not automated yet)"
+        return plan
+    try:
+        site = _site(record, statement.index, texts)
+    except CannotEdit as err:
+        plan.skipped = str(err)
+        return plan
+    plan.edits = rewrite(site, after)
+    return plan
+
+
+def _same(before: list[str], after: list[str]) -> bool:
+    return sorted(a.lower() for a in before) == sorted(a.lower() for a in after)
+
+
+def _unknown_text(actions: Any) -> str:
+    if isinstance(actions, Unknown):
+        return actions.text
+    return ", ".join(a.text for a in actions if isinstance(a, Unknown))
+
+
+def _narrow(
+    pattern: str, usage: PrincipalUsage, stage: str, catalog: Catalog, keep: set[str]
+) -> tuple[list[str], dict[str, str]]:
+    """What ``pattern`` becomes, and the reasons for what stays beyond the evidence."""
+    lowered = pattern.lower()
+    if lowered in keep:
+        return [pattern], {pattern: "kept by configuration"}
+    covered = catalog.expand(pattern)
+    if not covered:
+        # Not in the catalog (a new or misspelled action): we cannot tell what it covers.
+        return [pattern], {pattern: "not in the action catalog; left as written"}
+    used = sorted({a.full_name for a in covered if a.full_name.lower() in usage.used})
+    reasons: dict[str, str] = {}
+    margin: list[str] = []
+    for info in covered:
+        name = info.full_name
+        if name.lower() in usage.used:
+            continue
+        why = never_logged_reason(name)
+        if why is None:
+            seen = usage.visibility(name)
+            if seen.level != "action":
+                why = "; ".join(seen.reasons) or f"the evidence cannot see {name} call by call"
+        if why:
+            margin.append(name)
+            reasons[name] = why
+    if stage == SERVICE:
+        return _service_stage(pattern, covered, usage.services, margin, reasons)
+    if len(margin) > MAX_LISTED_MARGIN:
+        # Too many invisible actions to list: keep the pattern and say why.
+        sample = next(iter(reasons.values()))
+        return [pattern], {pattern: f"{len(margin)} of its actions are invisible to the evidence "
+                                    f"({sample})"}  # fmt: skip
+    return sorted({*used, *margin}), reasons
+
+
+def _service_stage(
+    pattern: str,
+    covered: list[Any],
+    used_services: set[str],
+    margin: list[str],
+    reasons: dict[str, str],
+) -> tuple[list[str], dict[str, str]]:
+    """Keep what names a used service; cut wildcards spanning services to the used ones."""
+    action_part = pattern.partition(":")[2]
+    services = sorted({info.service for info in covered})
+    margin_services = {m.partition(":")[0].lower() for m in margin}
+    if len(services) == 1:
+        service = services[0]
+        if service in used_services:
+            return [pattern], {}
+        if service in margin_services:
+            why = next(reasons[m] for m in margin if m.partition(":")[0].lower() == service)
+            return [pattern], {pattern: why}  # fmt: skip
+        return [], {}
+    name_part = action_part if action_part else "*"
+    out = [f"{s}:{name_part}" for s in services if s in used_services]
+    kept_reasons: dict[str, str] = {}
+    for name in margin:
+        service = name.partition(":")[0].lower()
+        if service not in used_services:
+            out.append(name)  # an invisible action of an unused service: keep just that action
+            kept_reasons[name] = reasons[name]
+    return sorted(dict.fromkeys(out)), kept_reasons
+
+
+# --- where the statement's Action list is written --------------------------------------------
+
+
+def _site(record: PolicyRecord, index: int, texts: dict[str, str]) -> ListSite:
+    pointer = f"/Statement/{index}/Action"
+    loc = record.spans.get(pointer)
+    if loc is None:
+        raise CannotEdit("iamlint does not know where its actions are written")
+    text = texts.get(loc.file)
+    if text is None:
+        text = _read(loc.file)
+        texts[loc.file] = text
+    written = text[loc.start : loc.end]
+    stripped = written.strip()
+    items: list[tuple[int, int]] = []
+    values: list[str] = []
+    statement = record.document["Statement"][index]
+    current = statement.get("Action", [])
+    if stripped.startswith("["):
+        for j, value in enumerate(current):
+            item = record.spans.get(f"{pointer}/{j}")
+            if item is None or item.file != loc.file or not (loc.start <= item.start < loc.end):
+                raise CannotEdit(f"action {value!r} is not written in the list itself")
+            if not text[item.start : item.end].startswith('"'):
+                raise CannotEdit(f"action {value!r} is written as an expression, not a string")
+            items.append((item.start, item.end))
+            values.append(str(value))
+    elif not stripped.startswith('"'):
+        raise CannotEdit(f"its actions come from {stripped!r}; change them where they are set")
+    return ListSite(loc.file, text, loc.start, loc.end, tuple(items), tuple(values),
+                    _context(record, loc, text))  # fmt: skip
+
+
+def _context(record: PolicyRecord, loc: Location, text: str) -> str:
+    if loc.file.endswith(".json"):
+        return JSON
+    if loc.file.endswith((".tpl", ".tftpl")):
+        return JSON_TEMPLATE
+    value = record.location
+    if value.file == loc.file and value.start <= loc.start < value.end:
+        if text[value.start : value.start + 2] == "<<":
+            return JSON_TEMPLATE
+        return HCL
+    if any("aws_iam_policy_document" in origin for origin in record.origins):
+        return HCL_DOCUMENT
+    return HCL
+
+
+def _read(display: str) -> str:
+    return Path(display).read_bytes().decode("utf-8-sig")
