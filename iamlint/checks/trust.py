@@ -69,8 +69,26 @@ def _restricted_by(statement: Statement, keys: re.Pattern[str]) -> Tri:
             # An unresolved key may be one of them: at best it restricts "possibly".
             results.append(restricts(clause) & Tri.UNKNOWN)
         elif keys.match(key):
-            results.append(restricts(clause))
+            results.append(restricts(clause) & _pins_account(clause, key))
     return any_of(results)
+
+
+_ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+
+
+def _pins_account(clause: ConditionClause, key: str) -> Tri:
+    """An ARN pattern with a wildcard account (``arn:aws:iam::*:role/deploy``) matches roles
+    anyone can create in their own account: it narrows nothing."""
+    if key.lower() not in _ARN_KEYS or isinstance(clause.values, Unknown):
+        return Tri.TRUE
+    for value in clause.values:
+        if isinstance(value, Unknown):
+            continue
+        parts = value.split(":")
+        account = parts[4] if len(parts) > 5 else ""
+        if any(ch in account for ch in "*?") or (account == "" and parts[2:3] != ["s3"]):
+            return Tri.FALSE
+    return Tri.TRUE
 
 
 # Keys whose restricting clause means "not just anyone" (T401).

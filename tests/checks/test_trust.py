@@ -76,8 +76,12 @@ def test_confused_deputy(resource: list[Finding]) -> None:
 
 
 def test_open_trust_policy(roles: list[Finding]) -> None:
-    # aws_iam_role.by_arn: Principal "*" narrowed by aws:PrincipalArn is not open.
-    assert keys(roles, "T401") == {("aws_iam_role.anyone", "#0", "*")}
+    # aws_iam_role.by_arn: Principal "*" narrowed by aws:PrincipalArn is not open; a role
+    # name in any account (any_account_arn) narrows nothing.
+    assert keys(roles, "T401") == {
+        ("aws_iam_role.anyone", "#0", "*"),
+        ("aws_iam_role.any_account_arn", "#0", "*"),
+    }
 
 
 def test_oidc_without_sub(roles: list[Finding]) -> None:
