@@ -198,8 +198,9 @@ def _open_to_anyone(
         + ": add aws:PrincipalOrgID, aws:PrincipalArn or aws:SourceArn/aws:SourceAccount",
         location=s.element_location(record, statement, element),
         possible=bool(reasons) or judged_possible,
-        # An unresolved principal is no evidence of "*": one step lower again.
-        lowered=1 if principal_text else 0,
+        # An unresolved principal is no evidence of "*", and a narrowing key whose values are
+        # unresolved (built by a `for` expression, say) most likely narrows: one step lower.
+        lowered=1 if principal_text or restricted is Tri.UNKNOWN else 0,
     )
 
 

@@ -81,7 +81,12 @@ def test_open_trust_policy(roles: list[Finding]) -> None:
     assert keys(roles, "T401") == {
         ("aws_iam_role.anyone", "#0", "*"),
         ("aws_iam_role.any_account_arn", "#0", "*"),
+        ("aws_iam_role.for_expression", "#0", "*"),
     }
+    built = next(f for f in roles if f.address == "aws_iam_role.for_expression")
+    plain = next(f for f in roles if f.address == "aws_iam_role.anyone")
+    assert built.certainty is Certainty.POSSIBLE
+    assert built.severity <= plain.severity - 2
 
 
 def test_oidc_without_sub(roles: list[Finding]) -> None:
