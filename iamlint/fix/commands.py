@@ -29,8 +29,14 @@ EXIT_OK, EXIT_INPUT = 0, 2
 @click.option(
     "--stage",
     type=click.Choice(STAGES),
-    required=True,
+    default=None,
     help="service: cut to the services used; action: exactly the actions used.",
+)
+@click.option(
+    "--grant-denied",
+    is_flag=True,
+    help="Instead of narrowing: add the grant each observed AccessDenied needed (a labelled "
+    "widening; SCP, boundary, explicit and resource-policy denials are reported, never granted).",
 )
 @click.option(
     "--address",
@@ -55,8 +61,9 @@ EXIT_OK, EXIT_INPUT = 0, 2
 @click.option(
     "--var-file", "var_files", multiple=True, type=click.Path(exists=True, path_type=Path)
 )
-def fix(paths: tuple[Path, ...], usage_path: Path, stage: str, addresses: tuple[str, ...],
-        keep: tuple[str, ...], mode: str, var_files: tuple[Path, ...]) -> None:  # fmt: skip
+def fix(paths: tuple[Path, ...], usage_path: Path, stage: str | None, grant_denied: bool,
+        addresses: tuple[str, ...], keep: tuple[str, ...], mode: str,
+        var_files: tuple[Path, ...]) -> None:  # fmt: skip
     """Narrow the IAM policies under PATHS to what the usage evidence shows, one stage at a time.
 
     Every patch is proven before it is shown: it allows nothing the original did not, keeps
@@ -67,6 +74,10 @@ def fix(paths: tuple[Path, ...], usage_path: Path, stage: str, addresses: tuple[
     from iamlint.usage.errors import UsageInputError
     from iamlint.usage.snapshot import load_snapshot
 
+    if (stage is None) == (not grant_denied):
+        click.echo("error: give exactly one of --stage and --grant-denied", err=True)
+        sys.exit(EXIT_INPUT)
+    stage = stage or "grant"
     try:
         snapshot = load_snapshot(usage_path)
     except UsageInputError as err:
@@ -74,7 +85,7 @@ def fix(paths: tuple[Path, ...], usage_path: Path, stage: str, addresses: tuple[
         sys.exit(EXIT_INPUT)
     result = run_fix(list(paths) or [Path(".")], snapshot, stage, default_catalog(),
                      set(addresses) or None, {k.lower() for k in keep}, None,
-                     list(var_files))  # fmt: skip
+                     list(var_files), grant_denied=grant_denied)  # fmt: skip
     if mode == "write":
         for display in result.changed_files:
             _write_atomically(Path(display), result.patched[display])
@@ -96,7 +107,11 @@ def summary(result: FixResult, stage: str, written: bool) -> str:
         for problem in report.problems:
             lines.append(f"  not patched: {problem}")
         for plan in report.plans:
-            if plan.edits:
+            if plan.edits and plan.grants:
+                granted = ", ".join(f"{a} on {r}" for a, r in plan.grants)
+                lines.append(f"  {plan.label}: WIDENS, grants {granted} for an observed "
+                             "AccessDenied (implicit deny by the identity policy)")  # fmt: skip
+            elif plan.edits:
                 removed = [a for a in plan.before if a not in plan.after]
                 added = [a for a in plan.after if a not in plan.before]
                 lines.append(f"  {plan.label}: removes {', '.join(removed) or 'nothing'}"
@@ -108,8 +123,10 @@ def summary(result: FixResult, stage: str, written: bool) -> str:
                     lines.append(f"    keeps {action}: {why}")
     changed = len(result.changed_files)
     verb = "wrote" if written else "proposes"
-    lines.append(f"stage {stage}: {verb} changes to {changed} file{'s' if changed != 1 else ''}; "
-                 "every patch proven not to widen and to keep observed usage")  # fmt: skip
+    proof = ("each grant proven to add nothing but the denied action" if stage == "grant"
+             else "every patch proven not to widen and to keep observed usage")  # fmt: skip
+    lines.append(f"{stage}: {verb} changes to {changed} file{'s' if changed != 1 else ''}; "
+                 f"{proof}")  # fmt: skip
     return "\n".join(lines)
 
 

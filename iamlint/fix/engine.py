@@ -20,9 +20,9 @@ from typing import Any
 from iamlint.checks.finding import Edit
 from iamlint.fix.apply import OverlappingEdits, apply_edits
 from iamlint.fix.evidence import PrincipalUsage, principal_arns, usage_for
-from iamlint.fix.planner import StatementPlan, plan_statement
+from iamlint.fix.planner import StatementPlan, plan_grant, plan_statement
 from iamlint.policy.catalog import Catalog
-from iamlint.policy.containment import is_contained
+from iamlint.policy.containment import Grant, is_contained
 from iamlint.policy.document import Policy, PolicyKind, parse_policy
 from iamlint.terraform.files import OVERLAY
 from iamlint.terraform.project import PolicyRecord, PrincipalRecord, Project, load_project
@@ -61,6 +61,7 @@ def plan_project(
     addresses: set[str] | None = None,
     keep: set[str] | None = None,
     mapping: dict[str, str] | None = None,
+    grant_denied: bool = False,
 ) -> tuple[list[PrincipalReport], dict[str, str]]:
     """Statement plans for every principal in the snapshot (or the given addresses)."""
     texts: dict[str, str] = {}
@@ -84,6 +85,9 @@ def plan_project(
             continue
         report.arn = arns[0]
         usage = usage_for(snapshot, arns[0])
+        if grant_denied:
+            _plan_grants(report, usage, by_address, texts)
+            continue
         for address in principal.identity_policies:
             record = by_address.get(address)
             if record is None or record.kind not in PATCHABLE_KINDS:
@@ -102,6 +106,49 @@ def plan_project(
                 if plan is not None:
                     report.plans.append(plan)
     return reports, texts
+
+
+def _plan_grants(
+    report: PrincipalReport,
+    usage: PrincipalUsage,
+    by_address: dict[str, PolicyRecord],
+    texts: dict[str, str],
+) -> None:
+    candidates = [
+        (record, statement)
+        for address in report.principal.identity_policies
+        if (record := by_address.get(address)) is not None and record.kind in PATCHABLE_KINDS
+        for statement in _policy(record).statements
+    ]
+    for denied in usage.denied:
+        seen = f"{denied.count}x, last {denied.last_seen}"
+        where = f"{denied.action} on {denied.resource or '*'} ({seen})"
+        if not denied.grant_would_fix:
+            kinds = sorted({f"{d.get('kind')} {d.get('policy_type')}" for d in denied.denials})
+            report.problems.append(
+                f"denied {where} by {', '.join(kinds)}: a guardrail at work, not widened"
+            )
+            continue
+        if _already_allowed(candidates, denied.action, denied.resource):
+            continue  # granted since (by hand, or by an earlier run of this command)
+        planned = plan_grant(candidates, denied.action, denied.resource, texts)
+        if isinstance(planned, str):
+            report.problems.append(f"denied {where}: {planned}")
+        else:
+            report.plans.append(planned)
+
+
+def _already_allowed(candidates: list[Any], action: str, resource: str | None) -> bool:
+    from iamlint.policy.conditions import RequestContext
+    from iamlint.policy.matching import match_action, match_resource
+    from iamlint.policy.tri import Tri
+
+    return any(
+        getattr(statement.effect, "name", "") == "ALLOW"
+        and match_action(statement, action) is Tri.TRUE
+        and (resource is None or match_resource(statement, resource, RequestContext()) is Tri.TRUE)
+        for _, statement in candidates
+    )
 
 
 def _edits_by_file(reports: list[PrincipalReport]) -> dict[str, list[Edit]]:
@@ -123,10 +170,13 @@ def fix(
     mapping: dict[str, str] | None = None,
     var_files: list[Path] | None = None,
     cwd: Path | None = None,
+    grant_denied: bool = False,
 ) -> FixResult:
     cwd = (cwd or Path.cwd()).resolve()
     project = load_project(paths, var_files, cwd)
-    reports, texts = plan_project(project, snapshot, stage, catalog, addresses, keep, mapping)
+    reports, texts = plan_project(
+        project, snapshot, stage, catalog, addresses, keep, mapping, grant_denied
+    )
     result = FixResult(reports=reports)
     while True:
         edits = _edits_by_file(reports)
@@ -137,8 +187,10 @@ def fix(
             _drop_all(reports, f"edits overlap ({err})")
             result.patched = {}
             return result
-        failing = _prove(project, reports, result, snapshot, stage, catalog, paths, var_files,
-                         cwd, addresses, keep, mapping)  # fmt: skip
+        failing = _prove(
+            project, reports, result, snapshot, stage, catalog, paths, var_files, cwd,
+            addresses, keep, mapping, grant_denied,
+        )  # fmt: skip
         if not failing:
             return result
         for plan, reason in failing:
@@ -167,6 +219,7 @@ def _prove(
     addresses: set[str] | None,
     keep: set[str] | None,
     mapping: dict[str, str] | None,
+    grant_denied: bool = False,
 ) -> list[tuple[StatementPlan, str]]:
     """The plans whose patch fails a proof, with the reason (empty: everything proven)."""
     changed = [p for r in reports for p in r.plans if p.edits]
@@ -189,7 +242,12 @@ def _prove(
         if address not in new:
             failing += [(p, "the policy vanished") for p in changed if p.record.address == address]
             continue
-        verdict = is_contained(_policy(new[address]), _policy(old[address]), catalog=catalog)
+        # The only widening allowed: the labelled grants for observed AccessDenied events.
+        grants = [Grant(a, r, "observed AccessDenied") for p in changed
+                  if p.record.address == address for a, r in p.grants]  # fmt: skip
+        verdict = is_contained(
+            _policy(new[address]), _policy(old[address]), expected_extra=grants, catalog=catalog
+        )
         if not verdict.contained:
             why = (
                 str(verdict.counterexample)
@@ -207,7 +265,9 @@ def _prove(
     if failing:
         return failing
     # (c) planning again on the patched text changes nothing.
-    again, _ = plan_project(patched_project, snapshot, stage, catalog, addresses, keep, mapping)
+    again, _ = plan_project(
+        patched_project, snapshot, stage, catalog, addresses, keep, mapping, grant_denied
+    )
     for report in again:
         for plan in report.plans:
             if plan.edits:

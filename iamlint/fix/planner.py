@@ -41,6 +41,8 @@ class StatementPlan:
     kept: dict[str, str] = field(default_factory=dict)  # pattern or action -> why it stays
     edits: list[Edit] = field(default_factory=list)
     skipped: str = ""  # why this statement is not patched
+    # (action, resource) this plan adds on purpose for an observed AccessDenied: a widening.
+    grants: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changes(self) -> bool:
@@ -215,3 +217,49 @@ def _context(record: PolicyRecord, loc: Location, text: str) -> str:
 
 def _read(display: str) -> str:
     return Path(display).read_bytes().decode("utf-8-sig")
+
+
+# --- a grant for an observed AccessDenied --------------------------------------------------
+
+
+def plan_grant(
+    candidates: list[tuple[PolicyRecord, Statement]],
+    action: str,
+    resource: str | None,
+    texts: dict[str, str],
+) -> StatementPlan | str:
+    """Add ``action`` to the Allow statement that already serves this service on this resource.
+
+    Returns the plan, or why no statement can simply take one more action.
+    """
+    from iamlint.policy.conditions import RequestContext
+    from iamlint.policy.matching import match_resource
+    from iamlint.policy.tri import Tri
+
+    service = action.partition(":")[0].lower()
+    best: tuple[int, PolicyRecord, Statement] | None = None
+    for record, statement in candidates:
+        if statement.effect is not Effect.ALLOW or statement.not_action or statement.conditions:
+            continue
+        actions = statement.actions
+        if isinstance(actions, Unknown) or any(isinstance(a, Unknown) for a in actions):
+            continue
+        same_service = sum(1 for a in actions if str(a).lower().startswith(f"{service}:"))
+        if not same_service:
+            continue
+        if resource and match_resource(statement, resource, RequestContext()) is not Tri.TRUE:
+            continue
+        if best is None or same_service > best[0]:
+            best = (same_service, record, statement)
+    if best is None:
+        return f"no Allow statement for {service} on {resource or '*'} to extend; add one by hand"
+    _, record, statement = best
+    before = [str(a) for a in statement.actions]  # type: ignore[union-attr]
+    plan = StatementPlan(record, statement.index, f"{record.address} {statement.label}", before,
+                         [*before, action])  # fmt: skip
+    try:
+        plan.edits = rewrite(_site(record, statement.index, texts), plan.after)
+    except CannotEdit as err:
+        return str(err)
+    plan.grants.append((action, resource or "*"))
+    return plan

@@ -106,3 +106,27 @@ def test_cli_diff_and_write(repo):
     assert written.returncode == 0
     assert (repo / "main.tf").read_text() != before
     assert "Traceback" not in written.stderr
+
+
+def test_grant_denied_adds_one_line_and_reports_guardrails(tmp_path, monkeypatch):
+    target = tmp_path / "grant"
+    shutil.copytree(ROOT / "fixtures" / "fix" / "grant", target)
+    monkeypatch.chdir(target)
+    monkeypatch.setenv("IAMLINT_CACHE_DIR", str(tmp_path / "cache"))
+    result = fix([Path(".")], load_snapshot("usage.json"), "grant", default_catalog(),
+                 grant_denied=True)  # fmt: skip
+    diff = unified_diff("main.tf", result.originals["main.tf"], result.patched["main.tf"])
+    added = [
+        line for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")
+    ]
+    assert added == ['+      "s3:PutObject",']
+    (plan,) = [p for r in result.reports for p in r.plans if p.edits]
+    assert plan.grants == [("s3:PutObject", "arn:aws:s3:::example-data-bucket/*")]
+    deployer = next(r for r in result.reports if r.principal.address == "aws_iam_role.deployer")
+    assert any("by unknown scp" in p and "not widened" in p for p in deployer.problems)
+    assert any("implicit boundary" in p for p in deployer.problems)
+    # Granted once, the same evidence asks for nothing more.
+    (target / "main.tf").write_text(result.patched["main.tf"])
+    again = fix([Path(".")], load_snapshot("usage.json"), "grant", default_catalog(),
+                grant_denied=True)  # fmt: skip
+    assert again.changed_files == []
