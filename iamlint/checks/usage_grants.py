@@ -176,9 +176,8 @@ def classify(granted: dict[str, _Granted], usage: Usage, observer: Observer) -> 
                 # so it says nothing about the service's own calls.
                 blind_services.add(service)
         elif service not in usage.services:
-            dark.setdefault(service, []).append(
-                grant.name
-            )  # no call at all: service level is enough
+            # No call of the service at all: service-level visibility is enough to say so.
+            dark.setdefault(service, []).append(grant.name)
         elif level == "action":
             out.unused.append(grant.name)
         else:
