@@ -43,6 +43,14 @@ config_option = click.option(
     help="Configuration file (default: the nearest .iamlint.toml, or pyproject.toml with "
     "[tool.iamlint]).",
 )
+usage_option = click.option(
+    "--usage",
+    "usage_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A usage snapshot (`iamlint usage import`) to compare grants with (repeatable: "
+    "snapshots are merged). Enables the usage rules U601-U606.",
+)
 
 
 def _fail(message: str) -> NoReturn:
@@ -120,14 +128,7 @@ def _colour(output: Path | None) -> bool:
 )
 @click.option("--since", metavar="REF", help="Report only findings on lines changed since REF.")
 @var_file_option
-@click.option(
-    "--usage",
-    "usage_files",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A usage snapshot (`iamlint usage import`) to compare grants with (repeatable: "
-    "snapshots are merged). Enables the usage rules U601-U606.",
-)
+@usage_option
 @click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing.")
 @config_option
 def check(
@@ -293,14 +294,24 @@ def baseline() -> None:
     show_default=True,
 )
 @var_file_option
+@usage_option
 @config_option
 def baseline_create(
-    paths: tuple[Path, ...], output: Path, var_files: tuple[Path, ...], config_file: Path | None
+    paths: tuple[Path, ...],
+    output: Path,
+    var_files: tuple[Path, ...],
+    usage_files: tuple[Path, ...],
+    config_file: Path | None,
 ) -> None:
     """Write every current finding under PATHS to a baseline file."""
     loaded = _load_config(config_file, paths)
     registry = _registry(loaded)
-    options = CheckOptions(paths=list(paths), config=loaded.config, var_files=list(var_files))
+    options = CheckOptions(
+        paths=list(paths),
+        config=loaded.config,
+        var_files=list(var_files),
+        usage=_load_usage(usage_files),
+    )
     result = _run(options, registry)
     _emit(render_baseline(result.findings), output)
     click.echo(f"Wrote {len(result.findings)} findings to {output}.", err=True)

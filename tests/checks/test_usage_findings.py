@@ -445,3 +445,15 @@ def test_u603_not_when_generalized_evidence_hides_the_part_used() -> None:
     found = {f.subject: f.message for f in of(run([h.principal(h.role("prefixed"), rows)]), "U603")}
     assert "no observed call" in found["arn:aws:s3:::logs-bucket/out/*"]
     assert "broader than the resources observed" in found["arn:aws:s3:::logs-bucket/in/*"]
+
+
+def test_baseline_with_usage_findings(tmp_path: Path) -> None:
+    from iamlint.checks.commands import baseline
+
+    out = tmp_path / "baseline.json"
+    created = CliRunner().invoke(
+        baseline, ["create", str(DEMO), "--usage", str(DEMO_SNAPSHOT), "-o", str(out)]
+    )
+    assert created.exit_code == 0, created.output
+    code, out_text, _ = invoke("--usage", str(DEMO_SNAPSHOT), "--baseline", str(out))
+    assert code == 0 and "U60" not in out_text
