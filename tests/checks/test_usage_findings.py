@@ -457,3 +457,10 @@ def test_baseline_with_usage_findings(tmp_path: Path) -> None:
     assert created.exit_code == 0, created.output
     code, out_text, _ = invoke("--usage", str(DEMO_SNAPSHOT), "--baseline", str(out))
     assert code == 0 and "U60" not in out_text
+
+
+def test_group_policies_are_judged_on_their_members_usage() -> None:
+    found = run([h.principal(BOT_ARN, [h.row("kms:Decrypt", "*")])])
+    (sns,) = of(found, "U602", "aws_iam_group_policy.readers")
+    assert sns.subject == "sns" and "evidence: " + BOT_ARN in sns.message
+    assert statements(found, "U601", "aws_iam_group_policy.readers") == {"Read": "kms:DescribeKey"}
