@@ -105,7 +105,40 @@ def plan_project(
                 )
                 if plan is not None:
                     report.plans.append(plan)
+    _resolve_shared_sites(project, reports)
     return reports, texts
+
+
+def _resolve_shared_sites(project: Project, reports: list[PrincipalReport]) -> None:
+    """One written list can feed several policies (a module instantiated twice, a shared
+    local). Change it only when every policy it feeds wants the very same change."""
+    users: dict[tuple[str, int, int], list[str]] = defaultdict(list)
+    for record in project.records:
+        if record.kind not in PATCHABLE_KINDS or not isinstance(record.document, dict):
+            continue
+        for index, _ in enumerate(record.document.get("Statement", [])):
+            loc = record.spans.get(f"/Statement/{index}/Action")
+            if loc is not None:
+                users[(loc.file, loc.start, loc.end)].append(f"{record.address} statement {index}")
+    by_site: dict[tuple[str, int, int], list[StatementPlan]] = defaultdict(list)
+    for report in reports:
+        for plan in report.plans:
+            if plan.edits and plan.site is not None:
+                by_site[plan.site].append(plan)
+    for site, plans in by_site.items():
+        feeds = users.get(site, [])
+        wanted = {tuple(sorted(a.lower() for a in p.after)) for p in plans}
+        if len(plans) < len(feeds) or len(wanted) > 1:
+            for plan in plans:
+                plan.edits = []
+                plan.skipped = (
+                    f"its actions are written once for {len(feeds)} policies "
+                    f"({', '.join(feeds)}) that do not all want this change"
+                )
+        else:
+            for plan in plans[1:]:
+                plan.edits = []  # the same text edit, made once
+                plan.skipped = f"same change as {plans[0].label}"
 
 
 def _plan_grants(
@@ -198,6 +231,20 @@ def fix(
             plan.skipped = f"patch not proven: {reason}"
 
 
+def _document(record: PolicyRecord) -> Any:
+    """The document as data, without source positions (a patch moves those everywhere)."""
+    from iamlint.model import to_json
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "location"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(to_json(record.document))
+
+
 def _drop_all(reports: list[PrincipalReport], reason: str) -> None:
     for report in reports:
         for plan in report.plans:
@@ -237,6 +284,21 @@ def _prove(
         return [(p, reason) for p in changed]
     old = {r.address: r for r in project.records}
     new = {r.address: r for r in patched_project.records}
+    planned = {
+        p.record.address
+        for r in reports
+        for p in r.plans
+        if p.edits or p.skipped.startswith("same change")
+    }
+    for address, record in new.items():
+        if (
+            address in old
+            and address not in planned
+            and _document(record) != _document(old[address])
+        ):
+            reason = f"the patch would also change {address}, which was not planned"
+            files = {loc.file for loc in record.spans.values()}
+            return [(p, reason) for p in changed if any(e.file in files for e in p.edits)]
     # (a) nothing new is allowed, policy by policy.
     for address in sorted({p.record.address for p in changed}):
         if address not in new:

@@ -25,6 +25,22 @@ class PrincipalUsage:
     resources: dict[str, set[str]]  # lower-case action -> generalized resources observed
     _seen: dict[str, Any] = field(default_factory=dict)
 
+    def service_calls_visible(self, service: str, catalog: Any) -> bool:
+        """Would the evidence have seen this principal call the service at all? True when
+        some ordinary (logged, management) action of it is visible call by call."""
+        key = f"service:{service}"
+        if key not in self._seen:
+            from iamlint.usage.observability import never_logged_reason
+
+            visible = False
+            for info in catalog.service_actions(service)[:50]:
+                if never_logged_reason(info.full_name) is None:
+                    visible = self.visibility(info.full_name).level == "action"
+                    if visible:
+                        break
+            self._seen[key] = visible
+        return bool(self._seen[key])
+
     def visibility(self, action: str) -> Any:
         """How well the evidence could have seen ``action`` (`Observability`), memoized."""
         key = action.lower()

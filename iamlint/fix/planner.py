@@ -43,6 +43,7 @@ class StatementPlan:
     skipped: str = ""  # why this statement is not patched
     # (action, resource) this plan adds on purpose for an observed AccessDenied: a widening.
     grants: list[tuple[str, str]] = field(default_factory=list)
+    site: tuple[str, int, int] | None = None  # where the Action list is written
 
     @property
     def changes(self) -> bool:
@@ -88,6 +89,7 @@ def plan_statement(
         plan.skipped = str(err)
         return plan
     plan.edits = rewrite(site, after)
+    plan.site = (site.file, site.start, site.end)
     return plan
 
 
@@ -120,6 +122,13 @@ def _narrow(
         if name.lower() in usage.used:
             continue
         why = never_logged_reason(name)
+        if (
+            why
+            and _checked_inside_own_service(name)
+            and info.service not in usage.services
+            and usage.service_calls_visible(info.service, catalog)
+        ):
+            continue  # checked only inside that service's own calls, and none were seen
         if why is None:
             seen = usage.visibility(name)
             if seen.level != "action":
@@ -135,6 +144,13 @@ def _narrow(
         return [pattern], {pattern: f"{len(margin)} of its actions are invisible to the evidence "
                                     f"({sample})"}  # fmt: skip
     return sorted({*used, *margin}), reasons
+
+
+def _checked_inside_own_service(action: str) -> bool:
+    """Permission-only actions (``cleanrooms:PassCollaboration``, ``sts:TagSession``) are
+    checked inside calls to their own service; ``iam:PassRole`` is checked inside any service's
+    calls, so it is never judged by its own service's use."""
+    return action.lower() != "iam:passrole"
 
 
 def _service_stage(
@@ -258,7 +274,9 @@ def plan_grant(
     plan = StatementPlan(record, statement.index, f"{record.address} {statement.label}", before,
                          [*before, action])  # fmt: skip
     try:
-        plan.edits = rewrite(_site(record, statement.index, texts), plan.after)
+        site = _site(record, statement.index, texts)
+        plan.edits = rewrite(site, plan.after)
+        plan.site = (site.file, site.start, site.end)
     except CannotEdit as err:
         return str(err)
     plan.grants.append((action, resource or "*"))

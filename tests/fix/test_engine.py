@@ -130,3 +130,18 @@ def test_grant_denied_adds_one_line_and_reports_guardrails(tmp_path, monkeypatch
     again = fix([Path(".")], load_snapshot("usage.json"), "grant", default_catalog(),
                 grant_denied=True)  # fmt: skip
     assert again.changed_files == []
+
+
+def test_text_shared_by_two_module_instances_changes_only_if_both_want_it(tmp_path, monkeypatch):
+    target = tmp_path / "demo"
+    shutil.copytree(ROOT / "fixtures" / "demo", target)
+    monkeypatch.chdir(target)
+    monkeypatch.setenv("IAMLINT_CACHE_DIR", str(tmp_path / "cache"))
+    snapshot = load_snapshot(ROOT / "fixtures" / "usage" / "demo-snapshot.json")
+    result = fix([Path(".")], snapshot, "action", default_catalog())
+    # The Logs statement lives once in the module, for billing and reports alike.
+    assert "modules/service-role/main.tf" not in result.changed_files
+    plans = [p for r in result.reports for p in r.plans if "Logs" in p.label and p.skipped]
+    assert plans and all("written once for 2 policies" in p.skipped for p in plans)
+    # The reports-only list in the root's locals is narrowed.
+    assert 'actions = ["s3:GetObject"] }' in result.patched["main.tf"]
