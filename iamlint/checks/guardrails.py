@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from iamlint.checks import support as s
 from iamlint.checks.context import CheckContext
@@ -279,6 +279,8 @@ def _g505(ctx: CheckContext) -> Iterator[Finding]:
     records = [r for r in ctx.project.records if r.kind == "scp"]
     if not records or not (config.admin_role_pattern or config.approved_regions):
         return
+    if ctx.reported is not None and not ctx.reported(records[0].location.file):
+        return  # the finding would land in a file not reported
     levels = scp_levels(ctx)
     scps = [list(level.policies) for level in levels]
     account = config.account_id or PLACEHOLDER_ACCOUNT
@@ -389,12 +391,19 @@ def _g506_statement(
             )
 
 
+def _reports(reported: Callable[[str], bool], record: PolicyRecord) -> bool:
+    files = {record.location.file} | {span.file for span in record.spans.values()}
+    return any(reported(f) for f in files)
+
+
 def _g506(ctx: CheckContext) -> Iterator[Finding]:
     approved = set(ctx.config.approved_regions)
     if not approved:
         return
     for record in ctx.project.records:
         if record.kind not in (s.IDENTITY, s.RESOURCE):
+            continue
+        if ctx.reported is not None and not _reports(ctx.reported, record):
             continue
         for statement in ctx.policy(record).statements:
             if statement.effect is Effect.ALLOW:

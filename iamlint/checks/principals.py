@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from iamlint.checks.context import CheckContext
 from iamlint.model import Unknown
@@ -68,6 +69,8 @@ class PrincipalScope:
     scp_levels: list[ScpLevel] = field(default_factory=list)
     widening: list[str] = field(default_factory=list)  # attachments of unknown content
     account: str | None = None  # the account its ARNs are assumed to be in, when known
+    # Answers that do not depend on the principal (the SCPs'), shared by every scope of a run.
+    shared: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def has_boundary(self) -> bool:
@@ -120,6 +123,15 @@ class PrincipalScope:
             filled = fill_unknown(arn, self.account)
             return filled if filled is not None else arn
         return arn if isinstance(arn, str | Unknown) else None
+
+    def files(self) -> set[str]:
+        """Files a finding about this scope can be located in."""
+        out = {g.record.location.file for g in self.identity}
+        # Statements read through file() or templatefile() are located in their own files.
+        out |= {span.file for g in self.identity for span in g.record.spans.values()}
+        if self.principal is not None:
+            out.add(self.principal.location.file)
+        return out
 
     def notes(self) -> list[str]:
         """Everything about this scope that an answer depends on and the code does not say."""
@@ -177,18 +189,32 @@ def principal_label(principal: PrincipalRecord) -> str:
 
 def scopes(ctx: CheckContext) -> Iterator[PrincipalScope]:
     """A scope per role and user, per group none of whose members is defined in the code, and
-    per identity policy that reaches no principal (whoever it is attached to gets its grants)."""
+    per identity policy that reaches no principal (whoever it is attached to gets its grants).
+
+    When only some files are reported (pre-commit), scopes whose findings would all land
+    elsewhere are skipped: judging them is most of the run's work."""
+    for scope in _all_scopes(ctx):
+        if ctx.reported is None or any(ctx.reported(f) for f in scope.files()):
+            yield scope
+
+
+def _all_scopes(ctx: CheckContext) -> Iterator[PrincipalScope]:
     levels = scp_levels(ctx)
+    shared: dict[Any, Any] = {}
     members = {g for p in ctx.project.principals if p.type == "user" for g in p.groups}
     reached: set[str] = set()
     for principal in ctx.project.principals:
         reached.update(principal.identity_policies)
         if principal.type == "group" and principal.address in members:
             continue  # judged through its members, with their other policies
-        yield scope_of(ctx, principal, levels)
+        scope = scope_of(ctx, principal, levels)
+        scope.shared = shared
+        yield scope
     for record in ctx.project.records:
         if record.kind == "identity" and record.address not in reached and not record.attached_to:
-            yield standalone_scope(ctx, record, levels)
+            scope = standalone_scope(ctx, record, levels)
+            scope.shared = shared
+            yield scope
 
 
 def find_principal(ctx: CheckContext, address: str) -> PrincipalRecord | None:

@@ -23,8 +23,9 @@ guessed at: a method they could complete is reported as possible, naming them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,8 @@ class Judge:
     ctx: CheckContext
     scope: PrincipalScope
     _cache: dict[tuple[str, str], Probe] = field(default_factory=dict)
+    _granted_cache: frozenset[str] | None = None
+    _statement_cache: list[tuple[Statement, frozenset[str] | None]] | None = None
 
     @property
     def catalog(self) -> Catalog:
@@ -132,36 +135,96 @@ class Judge:
             )
         return self._cache[key]
 
-    def may_allow(self, action: str) -> bool:
-        """Cheap pre-filter: could any identity statement allow the action at all?"""
-        for granting in self.scope.identity:
-            if granting.policy.unknown_statements:
-                return True
-            for statement in granting.policy.statements:
-                if statement.effect is Effect.DENY:
-                    continue
-                if match_action(statement, action) is not Tri.FALSE:
-                    return True
-        return False
+    def reach_many(self, actions: Sequence[str]) -> list[Probe]:
+        """Probes on arbitrary resources for many actions, one decision per group of actions
+        that every statement in play treats alike (same statements match, same resource
+        type): a permissions-management sweep of ``*`` asks a few hundred questions, not
+        thousands."""
+        groups: dict[tuple[object, ...], list[str]] = {}
+        for action in actions:
+            groups.setdefault(self._signature(action), []).append(action)
+        out: list[Probe] = []
+        for members in groups.values():
+            found = self.reach(members[0])
+            out += [found] + [replace(found, action=a) for a in members[1:]]
+        return sorted(out, key=lambda p: p.action.lower())
 
-    def granted_actions(self) -> set[str]:
-        """Catalog actions some identity Allow may grant (unknown values widened)."""
-        out: set[str] = set()
-        for granting in self.scope.identity:
-            if granting.policy.unknown_statements:
-                return {a.full_name for a in self.catalog.all_actions()}
-            for statement in granting.policy.statements:
-                if statement.effect is Effect.DENY:
-                    continue
-                out |= _statement_actions(self.catalog, statement)
-        return out
+    def _signature(self, action: str) -> tuple[object, ...]:
+        info = self.catalog.action(action)
+        types = self.catalog.resource_types(action)
+        head = (info.wildcard_only if info else None, types[0].arn_format if types else "*")
+        name = action.lower()
+        bits = tuple(
+            (name in names) if names is not None else match_action(statement, action)
+            for statement, names in self._statements()
+        )
+        return (head, bits)
+
+    def _statements(self) -> list[tuple[Statement, frozenset[str] | None]]:
+        """Every statement that can decide a request of this principal, with the catalog
+        actions it names (None when an unknown entry makes that inexact)."""
+        if self._statement_cache is None:
+            scope = self.scope
+            policies = [g.policy for g in scope.identity]
+            policies += [scope.boundary] if scope.boundary is not None else []
+            policies += [p for level in scope.scp_levels for p in level.policies]
+            self._statement_cache = [
+                (st, _named_actions(scope.shared, self.catalog, st))
+                for policy in policies
+                for st in policy.statements
+            ]
+        return self._statement_cache
+
+    def may_allow(self, action: str) -> bool:
+        """Cheap pre-filter: could any identity Allow grant the action at all?"""
+        return action.lower() in self.granted()
+
+    def granted(self) -> frozenset[str]:
+        """Lower-case names of the catalog actions some identity Allow may grant."""
+        if self._granted_cache is None:
+            names: set[str] = set()
+            for granting in self.scope.identity:
+                if granting.policy.unknown_statements:
+                    names = set(every_action(self.catalog))
+                    break
+                for statement in granting.policy.statements:
+                    if statement.effect is not Effect.DENY:
+                        names |= _statement_actions(self.catalog, statement)
+            self._granted_cache = frozenset(names)
+        return self._granted_cache
+
+
+@functools.lru_cache(maxsize=4)
+def every_action(catalog: Catalog) -> frozenset[str]:
+    """Lower-case names of every catalog action (NotAction and unknown statements name them)."""
+    return frozenset(a.full_name.lower() for a in catalog.all_actions())
+
+
+def _named_actions(
+    shared: dict[Any, Any], catalog: Catalog, statement: Statement
+) -> frozenset[str] | None:
+    """The catalog actions a statement with only known entries names, cached for the run."""
+    if isinstance(statement.actions, Unknown) or any(
+        isinstance(a, Unknown) for a in statement.actions
+    ):
+        return None
+    key = ("actions", id(statement))
+    found = shared.get(key)
+    if found is None:
+        found = shared[key] = frozenset(_statement_actions(catalog, statement))
+    return found  # type: ignore[no-any-return]
 
 
 def _statement_actions(catalog: Catalog, statement: Statement) -> set[str]:
+    """Lower-case names of the catalog actions a statement may name (unknowns widened)."""
     role = FLIP[OVER] if statement.not_action else OVER
-    named = {a.full_name for p in approx_values(statement.actions, role) for a in catalog.expand(p)}
+    named = {
+        a.full_name.lower()
+        for p in approx_values(statement.actions, role)
+        for a in catalog.expand(p)
+    }
     if statement.not_action:
-        return {a.full_name for a in catalog.all_actions()} - named
+        return set(every_action(catalog) - named)
     return named
 
 
@@ -303,14 +366,15 @@ def _ref_text(found: Probe) -> str:
 
 
 def _set_hits(judge: Judge, actions: Iterable[str]) -> list[Hit]:
-    hits: list[Hit] = []
+    names: list[str] = []
     for action in sorted(set(actions)):
         info = judge.catalog.action(action)
-        if info is None or info.wildcard_only or not judge.may_allow(action):
-            continue
-        found = judge.reach(info.full_name)
+        if info is not None and not info.wildcard_only and judge.may_allow(action):
+            names.append(info.full_name)
+    hits: list[Hit] = []
+    for found in judge.reach_many(names):
         if found.reach is not Reach.NONE:
-            hits.append(Hit(info.full_name, found.reach, [found], list(found.reasons)))
+            hits.append(Hit(found.action, found.reach, [found], list(found.reasons)))
     return hits
 
 
@@ -332,12 +396,16 @@ def _set_findings(
 
 
 def _permissions_management(judge: Judge) -> list[str]:
-    return sorted(
-        a
-        for a in judge.granted_actions()
-        if (info := judge.catalog.action(a)) is not None
-        and info.access_level is AccessLevel.PERMISSIONS_MANAGEMENT
-    )
+    """Catalog actions at the Permissions management level the principal may be granted."""
+    shared = judge.scope.shared
+    every = shared.get("permissions-management")
+    if every is None:
+        every = shared["permissions-management"] = frozenset(
+            a.full_name.lower()
+            for a in judge.catalog.all_actions()
+            if a.access_level is AccessLevel.PERMISSIONS_MANAGEMENT
+        )
+    return sorted(every & judge.granted())
 
 
 # --- P305 ----------------------------------------------------------------------------------

@@ -27,8 +27,9 @@ from iamlint.checks.principals import PLACEHOLDER_ACCOUNT, PrincipalScope
 from iamlint.model import Unknown
 from iamlint.policy.catalog import Catalog
 from iamlint.policy.conditions import RequestContext
-from iamlint.policy.document import Statement
-from iamlint.policy.evaluate import Decision, Request, StatementRef, decide
+from iamlint.policy.document import Effect, Statement, parse_policy
+from iamlint.policy.evaluate import Authorization, Decision, Request, StatementRef, decide
+from iamlint.policy.matching import match_action, match_resource
 from iamlint.policy.tri import Tri
 
 ANY_NAME = "iamlint-any"
@@ -53,7 +54,7 @@ class Probe:
     allowed_by: tuple[StatementRef, ...]
     reasons: tuple[str, ...]  # what leaves a possible reach open
     except_when: tuple[str, ...]  # Denies the caller can avoid
-    decision: Decision
+    decision: Decision | None  # None: no identity statement could allow it (not evaluated)
 
 
 def arbitrary_resource(catalog: Catalog, action: str, scope: PrincipalScope, region: str) -> str:
@@ -89,48 +90,152 @@ def probe(
         resource if resource is not None else arbitrary_resource(catalog, action, scope, region)
     )
     request = Request(action, target, context=context or scope.context())
-    decision = decide(request, scope.authorization(), catalog=catalog)
-    if not decision.outcome.possible:
-        return _blocked_by_assumed(scope, catalog, request, decision)
-    reasons: list[str] = []
-    except_when: list[str] = []
-    if not any(ref.applies is Tri.TRUE for ref in decision.allowed_by):
-        reasons += [str(ref) for ref in decision.allowed_by if ref.applies is Tri.UNKNOWN]
-    reasons += [q for q in decision.open_questions if q.startswith("may be blocked")]
-    for ref in decision.denied_by:
-        if ref.applies is not Tri.UNKNOWN:
-            continue
-        if _avoidable(ref.statement):
-            except_when.append(_deny_text(ref))
-        else:
-            reasons.append(f"may be denied by {ref}")
-    reach = Reach.POSSIBLE if reasons else Reach.DEFINITE
+    if not _may_apply(scope, catalog, request):
+        return Probe(action, target, Reach.NONE, (), (), (), None)
+    # The principal's own policies first; the SCPs' answer (the same for every principal the
+    # conditions do not tell apart) is cached across principals.
+    own = Authorization(identity=[g.policy for g in scope.identity], boundary=scope.boundary)
+    mine = decide(request, own, catalog=catalog)
+    if not mine.outcome.possible:
+        return Probe(action, target, Reach.NONE, (), (), (), mine)
+    if not scope.scp_levels:
+        return _classify(request, mine, [mine])
+    scps = scp_decision(scope, catalog, request, assumed=True)
+    if scps.outcome.possible:
+        return _classify(request, mine, [mine, scps])
+    if not scope.assumed_levels:
+        return Probe(action, target, Reach.NONE, (), (), (), scps)
+    sure = scp_decision(scope, catalog, request, assumed=False)
+    if not sure.outcome.possible:
+        return Probe(action, target, Reach.NONE, (), (), (), scps)
+    targets = ", ".join(level.target for level in scope.assumed_levels)
+    found = _classify(request, mine, [mine, sure])
+    reason = f"unless the SCPs attached to {targets} apply to this principal"
     return Probe(
         action,
         target,
-        reach,
-        decision.allowed_by,
+        Reach.POSSIBLE,
+        found.allowed_by,
+        (reason, *found.reasons),
+        found.except_when,
+        scps,
+    )
+
+
+def _classify(request: Request, mine: Decision, decisions: list[Decision]) -> Probe:
+    """Definite or possible (see the module's docstring), from the principal's own decision
+    and the SCPs' decision."""
+    reasons: list[str] = []
+    except_when: list[str] = []
+    if not any(ref.applies is Tri.TRUE for ref in mine.allowed_by):
+        reasons += [str(ref) for ref in mine.allowed_by if ref.applies is Tri.UNKNOWN]
+    for decision in decisions:
+        reasons += [q for q in decision.open_questions if q.startswith("may be blocked")]
+        for ref in decision.denied_by:
+            if ref.applies is not Tri.UNKNOWN:
+                continue
+            if _avoidable(ref.statement):
+                except_when.append(_deny_text(ref))
+            else:
+                reasons.append(f"may be denied by {ref}")
+    return Probe(
+        request.action,
+        request.resource,
+        Reach.POSSIBLE if reasons else Reach.DEFINITE,
+        mine.allowed_by,
         tuple(dict.fromkeys(reasons)),
         tuple(dict.fromkeys(except_when)),
-        decision,
+        mine,
     )
 
 
-def _blocked_by_assumed(
-    scope: PrincipalScope, catalog: Catalog, request: Request, decision: Decision
-) -> Probe:
-    """Denied with every SCP; if only SCPs of assumed scope deny it, it is still possible."""
-    nothing = Probe(request.action, request.resource, Reach.NONE, (), (), (), decision)
-    if not scope.assumed_levels:
-        return nothing
-    sure = decide(request, scope.authorization(assumed_scps=False), catalog=catalog)
-    if not sure.outcome.possible:
-        return nothing
-    targets = ", ".join(level.target for level in scope.assumed_levels)
-    reason = f"unless the SCPs attached to {targets} apply to this principal"
-    return Probe(
-        request.action, request.resource, Reach.POSSIBLE, sure.allowed_by, (reason,), (), sure
+_EVERYTHING = parse_policy(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+    name="(any identity grant)",
+)
+
+
+def scp_decision(
+    scope: PrincipalScope, catalog: Catalog, request: Request, *, assumed: bool
+) -> Decision:
+    """The SCPs' own answer to a request (as if the identity side allowed everything), cached
+    in the scope's shared cache on the context keys the SCPs look at."""
+    levels = [lvl for lvl in scope.scp_levels if assumed or not lvl.assumed]
+    keys = _scp_keys(scope)
+    values = request.context.values
+    if keys is not None:
+        values = {k: v for k, v in values.items() if k in keys}
+    cache_key = (
+        "scp",
+        assumed,
+        request.action.lower(),
+        str(request.resource),
+        tuple(sorted(values.items())),
+        request.context.complete,
     )
+    found = scope.shared.get(cache_key)
+    if found is None:
+        reduced = Request(
+            request.action,
+            request.resource,
+            context=RequestContext(values, request.context.complete),
+        )
+        authorization = Authorization(identity=[_EVERYTHING], scps=[lvl.policies for lvl in levels])
+        found = scope.shared[cache_key] = decide(reduced, authorization, catalog=catalog)
+    return found  # type: ignore[no-any-return]
+
+
+def _scp_keys(scope: PrincipalScope) -> frozenset[str] | None:
+    """Lower-case context keys the SCPs' conditions name; None when it cannot be told (an
+    unknown Condition block, or policy variables in a Resource)."""
+    cached = scope.shared.get("scp-keys", False)
+    if cached is not False:
+        return cached  # type: ignore[no-any-return]
+    keys: set[str] | None = set()
+    for level in scope.scp_levels:
+        for policy in level.policies:
+            for statement in policy.statements:
+                if isinstance(statement.conditions, Unknown) or _has_variables(statement):
+                    keys = None
+                    break
+                assert keys is not None
+                keys |= {c.key.lower() for c in statement.conditions}
+            if keys is None:
+                break
+        if keys is None:
+            break
+    result = frozenset(keys) if keys is not None else None
+    scope.shared["scp-keys"] = result
+    return result
+
+
+def _has_variables(statement: Statement) -> bool:
+    values = statement.resources
+    return isinstance(values, tuple) and any(isinstance(v, str) and "${" in v for v in values)
+
+
+def _may_apply(scope: PrincipalScope, catalog: Catalog, request: Request) -> bool:
+    """Could any identity Allow match the action and resource? Most probes of a narrow
+    principal end here, without a full decision over every policy and SCP level."""
+    resource = request.resource
+    if catalog.accepts_only_wildcard_resource(request.action):
+        resource = "*"  # as `decide` does
+    for granting in scope.identity:
+        policy = granting.policy
+        if policy.unknown_statements:
+            return True
+        for statement in policy.statements:
+            if statement.effect is Effect.DENY or statement.effect is None:
+                continue
+            if match_action(statement, request.action) is Tri.FALSE:
+                continue
+            variables = policy.variables_enabled
+            if (
+                match_resource(statement, resource, request.context, variables=variables)
+                is not Tri.FALSE
+            ):
+                return True
+    return False
 
 
 def _deny_text(ref: StatementRef) -> str:
