@@ -831,6 +831,8 @@ def _inline_total(
 
 def run(ctx: CheckContext) -> Iterator[Finding]:
     for record in ctx.project.records:
+        if not s.may_report(ctx, record):
+            continue
         policy: Policy = ctx.policy(record)
         yield from _malformed(ctx, record, policy)
         for statement in policy.statements:

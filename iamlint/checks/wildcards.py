@@ -433,6 +433,8 @@ def _managed_findings(ctx: CheckContext) -> Iterator[Finding]:
 
 def run(ctx: CheckContext) -> Iterator[Finding]:
     for record in ctx.project.records:
+        if not s.may_report(ctx, record):
+            continue
         judging = _judging(ctx, record)
         if judging is not None:
             yield from _record_findings(ctx, record, judging)

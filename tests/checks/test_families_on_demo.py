@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 
 from iamlint.checks import families
@@ -15,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MINE = ("iamlint.checks.validity", "iamlint.checks.wildcards", "iamlint.checks.trust")
 
 
-def demo_findings() -> list[Finding]:
+def demo_findings(reported: Callable[[str], bool] | None = None) -> list[Finding]:
     project = load_project([ROOT / "fixtures" / "demo"], cwd=ROOT)
-    ctx = CheckContext(project, Config(), default_catalog())
+    ctx = CheckContext(project, Config(), default_catalog(), reported=reported)
     found: list[Finding] = []
     for name in MINE:
         found.extend(importlib.import_module(name).run(ctx))
@@ -50,3 +51,14 @@ def test_demo_findings_point_at_the_offending_text() -> None:
     assert texts["T403"] == '"repo:acme/*"'
     assert texts["T405"] == "43200"
     assert texts["W201"] == '"*"'
+
+
+def test_skipping_unreported_files_keeps_findings_written_there() -> None:
+    # Only main.tf is reported (pre-commit): the module's policy is still judged, because the
+    # offending "s3:Get*" is written in main.tf's module call.
+    main = "fixtures/demo/main.tf"
+    only_main = demo_findings(lambda f: f == main)
+    assert [f for f in demo_findings() if f.location.file == main] == only_main
+    assert any(f.rule == "W204" for f in only_main)
+    module = "fixtures/demo/modules/service-role/main.tf"
+    assert not [f for f in demo_findings(lambda f: f == module) if f.rule == "W201"]
