@@ -715,6 +715,14 @@ MANAGED_LIMIT = 6144
 ORGANIZATIONS_LIMIT = 5120
 TRUST_LIMIT = 2048  # the default quota; it can be raised to 4,096
 INLINE_LIMITS = {"role": 10240, "user": 2048, "group": 5120}
+# Resource policies with a documented quota (bytes; counting without whitespace, as here, can
+# only under-count, so "over" stays certain).
+RESOURCE_LIMITS = {
+    "aws_s3_bucket_policy": (20480, "an S3 bucket policy"),
+    "aws_s3_bucket": (20480, "an S3 bucket policy"),
+    "aws_kms_key": (32768, "a KMS key policy"),
+    "aws_kms_key_policy": (32768, "a KMS key policy"),
+}
 _INLINE_TYPES = frozenset(
     {"aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role"}
 )
@@ -747,6 +755,8 @@ def _limit_of(record: PolicyRecord) -> tuple[int, str] | None:
         return TRUST_LIMIT, "a trust policy (default quota)"
     if record.resource_type == "aws_iam_policy":
         return MANAGED_LIMIT, "a managed policy"
+    if record.kind == s.RESOURCE and record.resource_type in RESOURCE_LIMITS:
+        return RESOURCE_LIMITS[record.resource_type]
     return None
 
 

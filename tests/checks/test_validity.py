@@ -149,6 +149,7 @@ def test_size_limits() -> None:
         "aws_iam_user_policy.first",  # a user's inline policies together: 2,048
         "aws_organizations_policy.big_scp",  # SCP: 5,120
         "aws_iam_role.many_trusted",  # trust policy: 2,048 by default
+        "aws_s3_bucket_policy.huge",  # S3 bucket policy: 20 KB
     }
     assert "6,144" in by_address["aws_iam_policy.too_big"].message
     assert by_address["aws_iam_user_policy.first"].subject == "inline aws_iam_user.ops"
