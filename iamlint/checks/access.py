@@ -22,6 +22,7 @@ import click
 
 from iamlint.checks.context import CheckContext, Config
 from iamlint.checks.principals import PrincipalScope, scope_of, standalone_scope
+from iamlint.checks.probe import settle
 from iamlint.model import Unknown
 from iamlint.policy.catalog import default_catalog
 from iamlint.policy.conditions import RequestContext
@@ -102,7 +103,7 @@ def decide_for(
     """The decision with every SCP in scope, and (when SCPs are only assumed in scope and they
     change the answer) the decision without those."""
     catalog = default_catalog()
-    request = Request(action, resource, context=context)
+    request = Request(action, resource, context=settle(scope, catalog, action, context))
     decision = decide(request, scope.authorization(), catalog=catalog)
     if not scope.assumed_levels:
         return decision, None

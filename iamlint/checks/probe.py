@@ -20,6 +20,7 @@ Risk is judged as *some request is allowed* (the research notes, §4: risk rules
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ from iamlint.policy.tri import Tri
 
 ANY_NAME = "iamlint-any"
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+_TEMPLATE_HOLE = re.compile(r"\$\{[^}]*\}|<[^>]*>")
 # Condition keys fixed for a principal: a Deny on them applies to all its requests or none.
 _FIXED_KEY = re.compile(
     r"^aws:(principal|userid$|username$|multifactorauth|sourceidentity)", re.IGNORECASE
@@ -89,7 +91,8 @@ def probe(
     target = (
         resource if resource is not None else arbitrary_resource(catalog, action, scope, region)
     )
-    request = Request(action, target, context=context or scope.context())
+    base = context or scope.context()
+    request = Request(action, target, context=settle(scope, catalog, action, base))
     if not _may_apply(scope, catalog, request):
         return Probe(action, target, Reach.NONE, (), (), (), None)
     # The principal's own policies first; the SCPs' answer (the same for every principal the
@@ -128,7 +131,7 @@ def _classify(request: Request, mine: Decision, decisions: list[Decision]) -> Pr
     reasons: list[str] = []
     except_when: list[str] = []
     if not any(ref.applies is Tri.TRUE for ref in mine.allowed_by):
-        reasons += [str(ref) for ref in mine.allowed_by if ref.applies is Tri.UNKNOWN]
+        reasons += [ref_text(ref) for ref in mine.allowed_by if ref.applies is Tri.UNKNOWN]
     for decision in decisions:
         reasons += [q for q in decision.open_questions if q.startswith("may be blocked")]
         for ref in decision.denied_by:
@@ -137,7 +140,7 @@ def _classify(request: Request, mine: Decision, decisions: list[Decision]) -> Pr
             if _avoidable(ref.statement):
                 except_when.append(_deny_text(ref))
             else:
-                reasons.append(f"may be denied by {ref}")
+                reasons.append(f"may be denied by {ref_text(ref)}")
     return Probe(
         request.action,
         request.resource,
@@ -147,6 +150,69 @@ def _classify(request: Request, mine: Decision, decisions: list[Decision]) -> Pr
         tuple(dict.fromkeys(except_when)),
         mine,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SettledContext(RequestContext):
+    """A request context in which some keys are known to be absent, the others unknown."""
+
+    absent: frozenset[str] = frozenset()
+
+    def lookup(self, key: str) -> tuple[str, ...] | Unknown | None:
+        if key.lower() in self.absent and key.lower() not in self.values:
+            return None
+        return RequestContext.lookup(self, key)
+
+
+def settle(
+    scope: PrincipalScope, catalog: Catalog, action: str, context: RequestContext
+) -> RequestContext:
+    """The research notes' static settlement (§4): a service condition key the action never
+    provides (neither its own nor its resource types') is absent from every request for it,
+    so a condition on it is decided, not left open. ``aws:`` keys stay as the context says."""
+    if context.complete or catalog.action(action) is None:
+        return context
+    provided = _provided(catalog, action)
+    absent = frozenset(
+        key
+        for key in _condition_keys(scope)
+        if not key.startswith("aws:") and not any(p.fullmatch(key) for p in provided)
+    )
+    if not absent:
+        return context
+    return SettledContext(context.values, context.complete, absent)
+
+
+@functools.lru_cache(maxsize=8192)
+def _provided_patterns(keys: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """Catalog keys are templates (``s3:existingobjecttag/${tagkey}``): a placeholder matches
+    any text."""
+    return tuple(
+        re.compile(".+".join(re.escape(piece) for piece in _TEMPLATE_HOLE.split(k))) for k in keys
+    )
+
+
+@functools.lru_cache(maxsize=16384)
+def _provided(catalog: Catalog, action: str) -> tuple[re.Pattern[str], ...]:
+    return _provided_patterns(tuple(k.lower() for k in catalog.condition_keys(action)))
+
+
+def _condition_keys(scope: PrincipalScope) -> frozenset[str]:
+    """Lower-case condition keys of every statement that can decide for the principal."""
+    key = ("condition-keys", id(scope))
+    found = scope.shared.get(key)
+    if found is None:
+        policies = [g.policy for g in scope.identity]
+        policies += [scope.boundary] if scope.boundary is not None else []
+        policies += [p for level in scope.scp_levels for p in level.policies]
+        found = scope.shared[key] = frozenset(
+            c.key.lower()
+            for policy in policies
+            for st in policy.statements
+            if isinstance(st.conditions, tuple)
+            for c in st.conditions
+        )
+    return found  # type: ignore[no-any-return]
 
 
 _EVERYTHING = parse_policy(
@@ -165,6 +231,9 @@ def scp_decision(
     values = request.context.values
     if keys is not None:
         values = {k: v for k, v in values.items() if k in keys}
+    absent = getattr(request.context, "absent", frozenset())
+    if keys is not None:
+        absent = absent & keys
     cache_key = (
         "scp",
         assumed,
@@ -172,14 +241,12 @@ def scp_decision(
         str(request.resource),
         tuple(sorted(values.items())),
         request.context.complete,
+        absent,
     )
     found = scope.shared.get(cache_key)
     if found is None:
-        reduced = Request(
-            request.action,
-            request.resource,
-            context=RequestContext(values, request.context.complete),
-        )
+        context = SettledContext(values, request.context.complete, absent)
+        reduced = Request(request.action, request.resource, context=context)
         authorization = Authorization(identity=[_EVERYTHING], scps=[lvl.policies for lvl in levels])
         found = scope.shared[cache_key] = decide(reduced, authorization, catalog=catalog)
     return found  # type: ignore[no-any-return]
@@ -238,6 +305,13 @@ def _may_apply(scope: PrincipalScope, catalog: Catalog, request: Request) -> boo
     return False
 
 
+def ref_text(ref: StatementRef) -> str:
+    """A statement reference as a reason; statements nobody can know are named by their source."""
+    if ref.statement.index < 0:
+        return f"{ref.kind.value} {ref.policy!r}: {'; '.join(ref.open_reasons)}"
+    return str(ref)
+
+
 def _deny_text(ref: StatementRef) -> str:
     """``service control policy 'x' statement 0 (Sid) under StringNotEquals aws:Requested...``."""
     conditions = ", ".join(r.removeprefix("condition ") for r in ref.open_reasons)
@@ -254,4 +328,4 @@ def _avoidable(statement: Statement) -> bool:
     return not any(_FIXED_KEY.match(clause.key) for clause in statement.conditions)
 
 
-__all__ = ["ANY_NAME", "Probe", "Reach", "arbitrary_resource", "probe"]
+__all__ = ["ANY_NAME", "Probe", "Reach", "arbitrary_resource", "probe", "ref_text", "settle"]
