@@ -69,10 +69,11 @@ class Alphabet:
 
 
 def _step(
-    tokens: Sequence[Token], states: frozenset[int], ch: str, alphabet: Alphabet
+    tokens: Sequence[Token], states: frozenset[int], ch: str, symbolic: bool, alphabet: Alphabet
 ) -> frozenset[int]:
+    if not states:
+        return states  # a dead automaton stays dead
     out: set[int] = set()
-    symbolic = alphabet.is_symbol(ch)
     for i in states:
         if i >= len(tokens):
             continue
@@ -104,11 +105,13 @@ def enumerate_cells(
     alive: Callable[[tuple[bool, ...]], bool],
     limit: int = 50_000,
     prefer: str = "x",
+    first_only: bool = False,
 ) -> dict[tuple[bool, ...], str]:
     """Every reachable acceptance vector (which automata accept) with a shortest witness.
 
     ``keep(vector)``: whether a vector is worth reporting. ``alive(live)``: given which automata
     can still accept some continuation, whether exploring further can matter (prunes the walk).
+    ``first_only``: stop at the first kept vector (an existence question).
     """
     literals: set[str] = {":"}
     for automaton in automata:
@@ -120,7 +123,10 @@ def enumerate_cells(
     # One character no pattern spells stands for every such character: they all behave alike.
     other = next(c for c in [prefer, *"qzj0123456789", "\u2603"] if c not in literals)
     chars = literals | {other}
-    ordered = sorted(chars, key=lambda c: (alphabet.is_symbol(c), c))
+    ordered = [
+        (c, alphabet.is_symbol(c)) for c in sorted(chars, key=lambda c: (alphabet.is_symbol(c), c))
+    ]
+    token_lists = [a.tokens for a in automata]
 
     start = tuple(_closure(a.tokens, {0}) for a in automata)
     lengths = [len(a.tokens) for a in automata]
@@ -133,12 +139,15 @@ def enumerate_cells(
         vector = tuple(lengths[i] in s for i, s in enumerate(state))
         if vector not in found and keep(vector):
             found[vector] = word
+            if first_only:
+                return found
         live = tuple(bool(s) for s in state)
         if not alive(live):
             continue
-        for ch in ordered:
+        for ch, symbolic in ordered:
             nxt = tuple(
-                _step(a.tokens, s, ch, alphabet) for a, s in zip(automata, state, strict=True)
+                _step(tokens, s, ch, symbolic, alphabet)
+                for tokens, s in zip(token_lists, state, strict=True)
             )
             if nxt not in seen:
                 seen[nxt] = word + ch

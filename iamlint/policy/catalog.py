@@ -138,6 +138,9 @@ class Catalog:
         self._cache_dir = cache_dir
         self._index: dict[str, dict[str, ActionInfo]] | None = None
         self._service_names: dict[str, str] | None = None
+        self._all_names: frozenset[str] | None = None
+        self._by_name: dict[str, ActionInfo] | None = None
+        self._wildcard_only: frozenset[str] | None = None
 
     # --- the index -------------------------------------------------------------------------
 
@@ -223,10 +226,13 @@ class Catalog:
     # --- actions -----------------------------------------------------------------------------
 
     def action(self, action: str) -> ActionInfo | None:
-        service, sep, name = action.partition(":")
-        if not sep:
-            return None
-        return self._actions_index().get(service.lower(), {}).get(name.lower())
+        if self._by_name is None:
+            self._by_name = {
+                f"{service}:{key}": info
+                for service, actions in self._actions_index().items()
+                for key, info in actions.items()
+            }
+        return self._by_name.get(action.lower())
 
     def lookup(self, action: str) -> ActionLookup:
         service, sep, name = action.partition(":")
@@ -252,6 +258,35 @@ class Catalog:
         close = difflib.get_close_matches(text.lower(), list(everything), n=3, cutoff=0.8)
         return tuple(everything[c] for c in close)
 
+    def all_action_names(self) -> frozenset[str]:
+        """Every action as a lower-case ``service:action`` name."""
+        if self._all_names is None:
+            self._all_names = frozenset(
+                f"{service}:{key}"
+                for service, actions in self._actions_index().items()
+                for key in actions
+            )
+        return self._all_names
+
+    def wildcard_only_names(self) -> frozenset[str]:
+        """Lower-case names of the actions that accept only ``"Resource": "*"``."""
+        if self._wildcard_only is None:
+            self._wildcard_only = frozenset(
+                f"{service}:{key}"
+                for service, actions in self._actions_index().items()
+                for key, info in actions.items()
+                if info.wildcard_only
+            )
+        return self._wildcard_only
+
+    def expand_names(self, pattern: str) -> frozenset[str]:
+        """`expand` as lower-case ``service:action`` names (cheap to combine as sets)."""
+        return self._expand_names(pattern.lower())
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one catalog per process, bounded
+    def _expand_names(self, pattern: str) -> frozenset[str]:
+        return frozenset(f"{s}:{a}" for s, a in self._expand_keys(pattern))
+
     def all_actions(self) -> Iterable[ActionInfo]:
         for actions in self._actions_index().values():
             yield from actions.values()
@@ -271,7 +306,12 @@ class Catalog:
         service_regex = action_regex(service_pattern)
         name_regex = action_regex(name_pattern)
         found: list[tuple[str, str]] = []
-        for service, actions in index.items():
+        services = (
+            index.items()
+            if any(ch in service_pattern for ch in "*?")
+            else [(service_pattern, index.get(service_pattern, {}))]
+        )
+        for service, actions in services:
             if not service_regex.fullmatch(service):
                 continue
             if not any(ch in name_pattern for ch in "*?"):

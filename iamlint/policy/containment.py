@@ -306,10 +306,7 @@ class _Analysis:
     def action_sets(self) -> list[frozenset[str]]:
         sets = []
         for rule in self.rules:
-            names: set[str] = set()
-            for pattern in rule.actions:
-                names.update(a.full_name.lower() for a in self.catalog.expand(pattern))
-            sets.append(frozenset(names))
+            sets.append(frozenset().union(*(self.catalog.expand_names(p) for p in rule.actions)))
         return sets
 
 
@@ -358,11 +355,7 @@ def _search(analysis: _Analysis, include_uncatalogued: bool) -> Counterexample |
     candidates: set[str] = set()
     for i in a_plus:
         if rules[i].not_action:
-            candidates.update(
-                a.full_name.lower()
-                for a in analysis.catalog.all_actions()
-                if a.full_name.lower() not in sets[i]
-            )
+            candidates.update(analysis.catalog.all_action_names() - sets[i])
         else:
             candidates.update(sets[i])
     by_vector: dict[tuple[bool, ...], list[str]] = {}
@@ -412,47 +405,54 @@ def _search(analysis: _Analysis, include_uncatalogued: bool) -> Counterexample |
 def _uncatalogued_action_cells(
     analysis: _Analysis, catalogued: set[str]
 ) -> dict[tuple[bool, ...], str]:
+    """Cells of actions the catalog does not list: literal names in the policies, and what the
+    wildcards of the policies can match beyond the catalog."""
     rules = analysis.rules
-    patterns = sorted({p for r in rules for p in r.actions})
-    automata = [Automaton(tokenize(p, variables=False)) for p in patterns]
-    index = {p: i for i, p in enumerate(patterns)}
-    owners = [[index[p] for p in r.actions] for r in rules]
-
-    def rule_vector(accepting: tuple[bool, ...]) -> tuple[bool, ...]:
-        return tuple(
-            any(accepting[j] for j in owners[i]) != rules[i].not_action for i in range(len(rules))
-        )
-
     a_plus = [i for i, r in enumerate(rules) if r.group == "A+"]
 
-    def keep(accepting: tuple[bool, ...]) -> bool:
-        vector = rule_vector(accepting)
-        return any(vector[i] for i in a_plus)
+    def vector_of(name: str) -> tuple[bool, ...]:
+        return tuple(
+            any(action_regex(p).fullmatch(name) for p in r.actions) != r.not_action for r in rules
+        )
 
-    def alive(live: tuple[bool, ...]) -> bool:
-        return any(rules[i].not_action or any(live[j] for j in owners[i]) for i in a_plus)
-
-    cells = enumerate_cells(
-        automata, analysis.alphabet, keep=keep, alive=alive, limit=analysis.limit
-    )
     out: dict[tuple[bool, ...], str] = {}
-    for accepting, witness in cells.items():
-        if ":" not in witness or witness in catalogued or analysis.catalog.action(witness):
-            continue  # a catalog action: already covered by the catalog cells
-        out.setdefault(rule_vector(accepting), witness)
-    # Hypothetical future actions under each wildcard of A (the shortest witness of a cell may
-    # be a catalog action, which hides the same cell's uncatalogued members).
-    for i in (i for i, r in enumerate(rules) if r.group == "A+"):
+
+    def consider(name: str) -> None:
+        if ":" not in name or name in catalogued or analysis.catalog.action(name) is not None:
+            return  # a catalog action: the catalog cells already cover it
+        vector = vector_of(name)
+        if any(vector[i] for i in a_plus):
+            out.setdefault(vector, name)
+
+    literals = sorted({p for r in rules for p in r.actions if not has_wildcard(p)})
+    for literal in literals:
+        consider(literal)
+    # Walk only the wildcard patterns: literal names were handled one by one above, and leaving
+    # them out keeps the product small. A witness that spells a literal or a catalog action is
+    # skipped; the probes below cover such cells' other members.
+    wild = sorted({p for r in rules for p in r.actions if has_wildcard(p)})
+    if wild:
+        automata = [Automaton(tokenize(p, variables=False)) for p in wild]
+        index = {p: i for i, p in enumerate(wild)}
+        owners = [[index[p] for p in r.actions if p in index] for r in rules]
+
+        def keep(accepting: tuple[bool, ...]) -> bool:
+            return any(any(accepting[j] for j in owners[i]) != rules[i].not_action for i in a_plus)
+
+        def alive(live: tuple[bool, ...]) -> bool:
+            return any(rules[i].not_action or any(live[j] for j in owners[i]) for i in a_plus)
+
+        cells = enumerate_cells(
+            automata, analysis.alphabet, keep=keep, alive=alive, limit=analysis.limit
+        )
+        for witness in cells.values():
+            if witness not in literals:
+                consider(witness)
+    # Hypothetical future actions under each wildcard of A.
+    for i in a_plus:
         for pattern in rules[i].actions:
-            if not has_wildcard(pattern):
-                continue
-            probe = pattern.replace("*", "zzfuture").replace("?", "z")
-            if analysis.catalog.action(probe) is None and ":" in probe:
-                vector = tuple(
-                    any(action_regex(p).fullmatch(probe) for p in r.actions) != r.not_action
-                    for r in rules
-                )
-                out.setdefault(vector, probe)
+            if has_wildcard(pattern):
+                consider(pattern.replace("*", "zzfuture").replace("?", "z"))
     return out
 
 

@@ -16,8 +16,9 @@ the grant alive (conditions can hold).
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from iamlint.model import Unknown
 from iamlint.policy.approximate import FLIP, OVER, UNDER, approx_clauses, approx_values
@@ -60,9 +61,34 @@ class ActionGrant:
 
 
 @dataclass(frozen=True, slots=True)
+class GrantGroup:
+    """Actions granted alike (same statements, status and notes): one record, however many."""
+
+    names: frozenset[str]  # lower-case "service:action"
+    status: GrantStatus
+    resources: tuple[str, ...]
+    conditions: tuple[str, ...]
+    granted_by: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    catalog: Catalog | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def actions(self) -> tuple[ActionInfo, ...]:
+        catalog = self.catalog or default_catalog()
+        return tuple(catalog.action(n) for n in sorted(self.names))  # type: ignore[misc]
+
+
+@dataclass(frozen=True, slots=True)
 class DeadPart:
-    actions: tuple[str, ...]
+    names: frozenset[str]  # lower-case "service:action"
     blocked_by: str
+    catalog: Catalog | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """Catalog spellings, sorted."""
+        catalog = self.catalog or default_catalog()
+        return tuple(catalog.action(n).full_name for n in sorted(self.names))  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +105,8 @@ class DeadGrant:
         return tuple(a for part in self.parts for a in part.actions)
 
     def __str__(self) -> str:
-        scope = "the whole statement" if self.whole_statement else f"{len(self.actions)} action(s)"
+        count = sum(len(part.names) for part in self.parts)
+        scope = "the whole statement" if self.whole_statement else f"{count} action(s)"
         reasons = "; ".join(sorted({p.blocked_by for p in self.parts}))
         return f"{self.policy!r} {self.statement.label}: {scope} can never take effect ({reasons})"
 
@@ -87,18 +114,28 @@ class DeadGrant:
 @dataclass(frozen=True, slots=True)
 class EffectivePermissions:
     principal: str
-    grants: tuple[ActionGrant, ...]
+    groups: tuple[GrantGroup, ...]
     dead_grants: tuple[DeadGrant, ...]
     uncatalogued: tuple[str, ...] = ()  # Allow patterns that match no catalog action
     open_questions: tuple[str, ...] = ()  # unknown values that may grant more
 
+    @property
+    def grants(self) -> tuple[ActionGrant, ...]:
+        """One record per action, sorted by name (an admin principal has every action)."""
+        out = [
+            ActionGrant(info, g.status, g.resources, g.conditions, g.granted_by, g.notes)
+            for g in self.groups
+            for info in g.actions
+        ]
+        return tuple(sorted(out, key=lambda grant: grant.action.full_name.lower()))
+
     def by_service(self) -> dict[str, dict[str, list[str]]]:
-        """``{"s3": {"Read": ["s3:GetObject", ...], ...}}`` in catalog order."""
+        """``{"s3": {"Read": ["s3:GetObject", ...], ...}}``, services and actions sorted."""
         out: dict[str, dict[str, list[str]]] = {}
-        for grant in self.grants:
-            levels = out.setdefault(grant.action.service, {})
-            levels.setdefault(grant.access_level.value, []).append(grant.action.full_name)
-        return out
+        for info in sorted((a for g in self.groups for a in g.actions), key=_name_key):
+            levels = out.setdefault(info.service, {})
+            levels.setdefault(info.access_level.value, []).append(info.full_name)
+        return dict(sorted(out.items()))
 
     def summary(self) -> dict[str, dict[str, int]]:
         """Action counts per service and access level."""
@@ -125,10 +162,13 @@ class _Rule:
 
 def _catalog_actions(catalog: Catalog, statement: Statement, role: str) -> frozenset[str]:
     patterns = approx_values(statement.actions, FLIP[role] if statement.not_action else role)
-    names = {a.full_name.lower() for p in patterns for a in catalog.expand(p)}
-    if statement.not_action:
-        return frozenset(a.full_name.lower() for a in catalog.all_actions()) - names
-    return frozenset(names)
+    return _names_for(catalog, patterns, statement.not_action)
+
+
+@functools.lru_cache(maxsize=8192)
+def _names_for(catalog: Catalog, patterns: tuple[str, ...], negated: bool) -> frozenset[str]:
+    names: frozenset[str] = frozenset().union(*(catalog.expand_names(p) for p in patterns))
+    return catalog.all_action_names() - names if negated else names
 
 
 def _rule(catalog: Catalog, policy: Policy, statement: Statement, role: str) -> _Rule | None:
@@ -168,7 +208,7 @@ def _allow_rules(catalog: Catalog, policies: Iterable[Policy], role: str) -> lis
                 if rule is not None:
                     rules.append(rule)
         if policy.unknown_statements and role == OVER:
-            everything = frozenset(a.full_name.lower() for a in catalog.all_actions())
+            everything = catalog.all_action_names()
             origin = f"{policy.kind.value} {policy.name!r}: unknown statements"
             rules.append(_Rule(origin, everything, None, False, (), False, policy=policy.name))
     return rules
@@ -213,19 +253,64 @@ class _ResourceRelations:
         def keep(accepting: tuple[bool, ...]) -> bool:
             return matches(a, accepting) and matches(b, accepting) == want_b
 
+        def could_match(rule: _Rule, live: tuple[bool, ...]) -> bool:
+            if rule.resources is None or rule.not_resource:
+                return True
+            return any(live[index[p]] for p in rule.resources)
+
+        def alive(live: tuple[bool, ...]) -> bool:
+            return could_match(a, live) and (not want_b or could_match(b, live))
+
         try:
-            found = bool(enumerate_cells(automata, self.alphabet, keep=keep, alive=lambda _: True))
+            found = bool(
+                enumerate_cells(automata, self.alphabet, keep=keep, alive=alive, first_only=True)
+            )
         except TooComplex:
             found = True  # unknown: assume the relation that claims less
+        if len(self._memo) > 200_000:
+            self._memo.clear()  # bounded memory for very large repositories
         self._memo[key] = found
         return found
 
     def intersects(self, a: _Rule, b: _Rule) -> bool:
+        if _everything(a) or _everything(b):
+            return (_nothing_excluded(a) and _nothing_excluded(b)) or self._exists(a, b, True)
+        if _literal(a) and _literal(b):
+            return bool(set(a.resources) & set(b.resources))  # type: ignore[arg-type]
         return self._exists(a, b, True)
 
     def covers(self, cover: _Rule, covered: _Rule) -> bool:
         """Does ``cover`` match every resource that ``covered`` matches?"""
+        if _everything(cover):
+            return True
+        if _literal(cover) and _literal(covered):
+            return set(covered.resources) <= set(cover.resources)  # type: ignore[arg-type]
         return not self._exists(covered, cover, False)
+
+
+def _everything(rule: _Rule) -> bool:
+    return rule.resources is None or (rule.resources == ("*",) and not rule.not_resource)
+
+
+def _nothing_excluded(rule: _Rule) -> bool:
+    return _everything(rule) or (not rule.not_resource and bool(rule.resources))
+
+
+def _literal(rule: _Rule) -> bool:
+    """Plain ARNs only: set operations answer exactly."""
+    return (
+        rule.resources is not None
+        and not rule.not_resource
+        and not any("*" in p or "?" in p or "$" in p for p in rule.resources)
+    )
+
+
+# Shared by every principal: the same resource patterns recur across a repository.
+_RELATIONS = _ResourceRelations()
+
+
+def _name_key(info: ActionInfo) -> str:
+    return info.full_name.lower()
 
 
 def _matches_star(rule: _Rule) -> bool:
@@ -242,7 +327,7 @@ def effective_permissions(
     principal: PrincipalPolicies, *, catalog: Catalog | None = None
 ) -> EffectivePermissions:
     catalog = catalog or default_catalog()
-    relations = _ResourceRelations()
+    relations = _RELATIONS
     identity_allows = _allow_rules(catalog, principal.identity, OVER)
     gates: list[tuple[str, list[_Rule], list[_Rule]]] = []  # (name, widened, narrowed)
     if principal.boundary is not None:
@@ -268,54 +353,43 @@ def effective_permissions(
     sure_denies = _deny_rules(catalog, every_policy, UNDER)
     maybe_denies = _deny_rules(catalog, every_policy, OVER)
 
-    per_action: dict[str, list[tuple[_Rule, GrantStatus, tuple[str, ...]]]] = {}
+    # Every set that can tell two actions apart; actions in the same block behave alike.
+    splitters = [t.actions for _, widened, narrowed in gates for t in (*widened, *narrowed)]
+    splitters += [d.actions for d in (*sure_denies, *maybe_denies)]
+    splitters = list({id(s): s for s in splitters}.values())  # shared sets are one splitter
+    universe_blocks = _universe_blocks(catalog, (catalog.wildcard_only_names(), *splitters))
+    verdicts: list[tuple[_Rule, GrantStatus, tuple[str, ...]]] = []
+    blocks: list[frozenset[str]] = []  # the actions each verdict is about
     dead: list[DeadGrant] = []
     for rule in identity_allows:
-        dead_parts: dict[str, list[str]] = {}
-        groups: dict[tuple[object, ...], list[str]] = {}
-        for action in rule.actions:
-            info = catalog.action(action)
-            assert info is not None
-            signature = (
-                info.wildcard_only,
-                tuple(tuple(action in t.actions for t in widened) for _, widened, _ in gates),
-                tuple(action in t.actions for t in _narrowed_all(gates)),
-                tuple(action in d.actions for d in sure_denies),
-                tuple(action in d.actions for d in maybe_denies),
-            )
-            groups.setdefault(signature, []).append(action)
-        for signature, actions in groups.items():
-            wildcard_only = bool(signature[0])
+        dead_parts: dict[str, set[str]] = {}
+        for actions in _split(rule.actions, universe_blocks):
+            sample = next(iter(actions))
+            wildcard_only = sample in catalog.wildcard_only_names()
             verdict = _judge(
-                rule, actions[0], wildcard_only, gates, sure_denies, maybe_denies, relations
+                rule, sample, wildcard_only, gates, sure_denies, maybe_denies, relations
             )
             if isinstance(verdict, str):
-                dead_parts.setdefault(verdict, []).extend(actions)
+                dead_parts.setdefault(verdict, set()).update(actions)
                 continue
-            status, notes = verdict
-            for action in actions:
-                per_action.setdefault(action, []).append((rule, status, notes))
+            verdicts.append((rule, *verdict))
+            blocks.append(actions)
         if dead_parts and rule.statement is not None:
             parts = tuple(
-                DeadPart(tuple(sorted(catalog.action(a).full_name for a in acts)), reason)  # type: ignore[union-attr]
-                for reason, acts in sorted(dead_parts.items())
+                DeadPart(frozenset(names), reason, catalog)
+                for reason, names in sorted(dead_parts.items())
             )
-            total = sum(len(p.actions) for p in parts)
+            total = sum(len(p.names) for p in parts)
             dead.append(DeadGrant(rule.policy, rule.statement, parts, total == len(rule.actions)))
 
-    grants = tuple(_merge(catalog, action, found) for action, found in sorted(per_action.items()))
-    grants = tuple(sorted(grants, key=lambda g: (g.action.service, g.action.name.lower())))
+    groups = _groups(catalog, blocks, verdicts)
     return EffectivePermissions(
         principal=principal.name,
-        grants=grants,
+        groups=groups,
         dead_grants=tuple(dead),
         uncatalogued=_uncatalogued(catalog, principal.identity),
         open_questions=_open_questions(principal),
     )
-
-
-def _narrowed_all(gates: list[tuple[str, list[_Rule], list[_Rule]]]) -> list[_Rule]:
-    return [t for _, _, narrowed in gates for t in narrowed]
 
 
 def _judge(
@@ -358,11 +432,84 @@ def _judge(
     return (GrantStatus.ALLOWED if certain else GrantStatus.POSSIBLY_ALLOWED), tuple(notes)
 
 
-def _merge(
-    catalog: Catalog, action: str, found: list[tuple[_Rule, GrantStatus, tuple[str, ...]]]
-) -> ActionGrant:
-    info = catalog.action(action)
-    assert info is not None
+def _partition(
+    actions: frozenset[str], splitters: Sequence[frozenset[str]]
+) -> list[frozenset[str]]:
+    """Split ``actions`` into blocks that no splitter set cuts (set operations, not per action)."""
+    blocks = [actions] if actions else []
+    for splitter in splitters:
+        refined = []
+        for block in blocks:
+            inside = block & splitter
+            if inside and len(inside) < len(block):
+                refined += [inside, block - inside]
+            else:
+                refined.append(block)
+        blocks = refined
+    return blocks
+
+
+_UNIVERSES: dict[tuple[frozenset[str], ...], tuple[list[frozenset[str]], dict[str, int]]] = {}
+
+
+def _universe_blocks(
+    catalog: Catalog, splitters: tuple[frozenset[str], ...]
+) -> tuple[list[frozenset[str]], dict[str, int]]:
+    """The partition of every catalog action by the caps, computed once per cap structure
+    (principals under the same boundary and SCPs share it)."""
+    found = _UNIVERSES.get(splitters)
+    if found is None:
+        blocks = _partition(catalog.all_action_names(), splitters)
+        where = {name: i for i, block in enumerate(blocks) for name in block}
+        if len(_UNIVERSES) > 256:
+            _UNIVERSES.clear()
+        found = _UNIVERSES[splitters] = (blocks, where)
+    return found
+
+
+def _split(
+    actions: frozenset[str], universe: tuple[list[frozenset[str]], dict[str, int]]
+) -> list[frozenset[str]]:
+    """``actions`` cut along the universe's blocks."""
+    blocks, where = universe
+    if len(actions) > 8 * len(blocks):  # big sets: one C-level intersection per block
+        return [part for block in blocks if (part := actions & block)]
+    grouped: dict[int, set[str]] = {}
+    for name in actions:
+        grouped.setdefault(where[name], set()).add(name)
+    return [frozenset(group) for group in grouped.values()]
+
+
+def _groups(
+    catalog: Catalog,
+    blocks: list[frozenset[str]],
+    verdicts: list[tuple[_Rule, GrantStatus, tuple[str, ...]]],
+) -> tuple[GrantGroup, ...]:
+    """Group actions by the set of verdicts that cover them (set operations, not per action)."""
+    pieces: list[tuple[frozenset[str], tuple[int, ...]]] = []
+    for index, block in enumerate(blocks):
+        refined: list[tuple[frozenset[str], tuple[int, ...]]] = []
+        remaining = block
+        for piece, key in pieces:
+            inside = piece & block
+            if not inside:
+                refined.append((piece, key))
+                continue
+            refined.append((inside, (*key, index)))
+            if len(inside) < len(piece):
+                refined.append((piece - inside, key))
+            remaining = remaining - inside
+        if remaining:
+            refined.append((remaining, (index,)))
+        pieces = refined
+    out = [
+        GrantGroup(names, *_merged_fields([verdicts[i] for i in key]), catalog=catalog)  # type: ignore[arg-type]
+        for names, key in pieces
+    ]
+    return tuple(sorted(out, key=lambda g: min(g.names)))
+
+
+def _merged_fields(found: list[tuple[_Rule, GrantStatus, tuple[str, ...]]]) -> tuple[object, ...]:
     status = (
         GrantStatus.ALLOWED
         if any(s is GrantStatus.ALLOWED for _, s, _ in found)
@@ -376,13 +523,12 @@ def _merge(
         resources += [prefix + r for r in (rule.resources or ("*",))]
         conditions += [f"{c.operator} {c.key} {list(c.values)}" for c in rule.clauses]  # type: ignore[arg-type]
         notes += rule_notes
-    return ActionGrant(
-        action=info,
-        status=status,
-        resources=tuple(dict.fromkeys(resources)),
-        conditions=tuple(dict.fromkeys(conditions)),
-        granted_by=tuple(dict.fromkeys(rule.origin for rule, _, _ in found)),
-        notes=tuple(dict.fromkeys(notes)),
+    return (
+        status,
+        tuple(dict.fromkeys(resources)),
+        tuple(dict.fromkeys(conditions)),
+        tuple(dict.fromkeys(rule.origin for rule, _, _ in found)),
+        tuple(dict.fromkeys(notes)),
     )
 
 
@@ -393,7 +539,7 @@ def _uncatalogued(catalog: Catalog, policies: Sequence[Policy]) -> tuple[str, ..
             if statement.effect is not Effect.ALLOW or statement.not_action:
                 continue
             for pattern in approx_values(statement.actions, UNDER):
-                if not catalog.expand(pattern):
+                if not catalog.expand_names(pattern):
                     out.append(pattern)
     return tuple(dict.fromkeys(out))
 
@@ -420,6 +566,7 @@ __all__ = [
     "DeadGrant",
     "DeadPart",
     "EffectivePermissions",
+    "GrantGroup",
     "GrantStatus",
     "PrincipalPolicies",
     "effective_permissions",
