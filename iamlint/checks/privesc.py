@@ -43,6 +43,7 @@ from iamlint.policy.document import Effect, Statement
 from iamlint.policy.evaluate import StatementRef
 from iamlint.policy.matching import match_action
 from iamlint.policy.tri import Tri
+from iamlint.terraform.project import PrincipalRecord
 
 FAMILY = "privesc"
 _SHOWN = 4  # methods or actions named in a message before "and N more"
@@ -108,6 +109,7 @@ class Judge:
     _cache: dict[tuple[str, str], Probe] = field(default_factory=dict)
     _granted_cache: frozenset[str] | None = None
     _statement_cache: list[tuple[Statement, frozenset[str] | None]] | None = None
+    _passable: list[Passable] | None = None
 
     @property
     def catalog(self) -> Catalog:
@@ -174,6 +176,12 @@ class Judge:
                 for st in policy.statements
             ]
         return self._statement_cache
+
+    def passable_roles(self) -> list[Passable]:
+        """Roles defined in the code that the principal may pass and that can do more."""
+        if self._passable is None:
+            self._passable = _find_passable(self) if self.may_allow("iam:PassRole") else []
+        return self._passable
 
     def may_allow(self, action: str) -> bool:
         """Cheap pre-filter: could any identity Allow grant the action at all?"""
@@ -255,9 +263,79 @@ def _method_hit(judge: Judge, method: Method) -> Hit | None:
         probes.append(best)
     reach = _weakest(probes)
     if reach is Reach.NONE:
-        return _self_hit(judge, method) or _partial_hit(judge, method)
+        return (
+            _self_hit(judge, method)
+            or _passed_role_hit(judge, method, probes)
+            or _partial_hit(judge, method)
+        )
     reasons = [r for p in probes for r in p.reasons]
     return Hit(method.name, reach, probes, reasons, method.description)
+
+
+# --- target-dependent PassRole paths ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Passable:
+    """A role in the code the principal may pass, and what it can do that the principal cannot."""
+
+    role: PrincipalRecord
+    probe: Probe
+    gains: tuple[str, ...]
+
+
+def _passed_role_hit(judge: Judge, method: Method, probes: list[Probe]) -> Hit | None:
+    """PassRole limited to named roles is an escalation when a named role (defined in the code)
+    can do more than the principal: the method runs code as that role (anchors: cloudsplaining
+    #585, target-dependent paths). Possible, not definite: the role must also trust the
+    service, and what it gains is read from its grants before conditions."""
+    if "iam:PassRole" not in method.all_of:
+        return None
+    others = [p for p in probes if p.action != "iam:PassRole"]
+    if any(p.reach is Reach.NONE for p in others):
+        return None
+    roles = judge.passable_roles()
+    if not roles:
+        return None
+    names = ", ".join(_role_name(r.role) for r in roles[:3])
+    first = roles[0]
+    shown = ", ".join(first.gains[:3])
+    detail = (
+        f"{method.description.rstrip('.')} (passing {names}; {_role_name(first.role)} can do "
+        f"{len(first.gains)} actions this principal cannot, e.g. {shown})"
+    )
+    reasons = [f"if {names} trust{'s' if len(roles) == 1 else ''} the service"]
+    reasons += [r for p in others for r in p.reasons]
+    return Hit(method.name, Reach.POSSIBLE, [first.probe, *others], reasons, detail)
+
+
+def _find_passable(judge: Judge) -> list[Passable]:
+    scope = judge.scope
+    account = scope.account or principals.PLACEHOLDER_ACCOUNT
+    out: list[Passable] = []
+    for role in judge.ctx.project.principals:
+        if role.type != "role" or role is scope.principal:
+            continue
+        arn = role.arn
+        target = principals.fill_unknown(arn, account) if isinstance(arn, Unknown) else arn
+        if not isinstance(target, str):
+            continue
+        found = judge.reach("iam:PassRole", resource=target)
+        if found.reach is Reach.NONE:
+            continue
+        other = Judge(judge.ctx, principals.scope_of(judge.ctx, role, scope.scp_levels))
+        gains = [
+            info for a in other.granted() - judge.granted() if (info := judge.catalog.action(a))
+        ]
+        if gains:
+            # The riskiest first: permissions management, then write, ...
+            gains.sort(key=lambda i: (-i.access_level.rank, i.full_name.lower()))
+            out.append(Passable(role, found, tuple(i.full_name for i in gains)))
+    return out
+
+
+def _role_name(role: PrincipalRecord) -> str:
+    return f"role {role.name}" if isinstance(role.name, str) else role.address
 
 
 def _self_targets(judge: Judge, action: str) -> list[tuple[str, str | Unknown]]:

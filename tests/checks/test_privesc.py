@@ -148,3 +148,21 @@ def test_action_sets_come_from_the_rule_catalog() -> None:
     names = {m.name for m in privesc.methods(ctx)}
     assert {"AttachRolePolicy", "PassExistingRoleToNewLambdaThenInvoke"} <= names
     assert "s3:GetObject" in privesc.action_list(ctx, "data-exfiltration")
+
+
+def test_a_condition_on_a_key_the_action_never_carries_never_holds() -> None:
+    assert not [f for f in run("sets.tf") if "odd_passer" in f.address]
+
+
+def test_passing_a_named_more_privileged_role_is_a_possible_escalation() -> None:
+    findings = run("passed_role.tf")
+    (found,) = of(findings, "P301", "aws_iam_role.deployer")
+    assert methods(found) == {"PassExistingRoleToNewLambdaThenInvoke"}
+    assert found.certainty is Certainty.POSSIBLE
+    assert "passing role app-admin" in found.message
+    assert "if role app-admin trusts the service" in found.message
+    assert "iam:" in found.message.split("e.g. ")[1]  # its riskiest extra grants are named
+
+
+def test_passing_a_role_that_can_do_no_more_is_not_an_escalation() -> None:
+    assert not of(run("passed_role.tf"), "P301", "aws_iam_role.reader_deployer")
