@@ -123,7 +123,7 @@ def summary(result: FixResult, stage: str, written: bool) -> str:
                     lines.append(f"    keeps {action}: {why}")
     changed = len(result.changed_files)
     verb = "wrote" if written else "proposes"
-    proof = ("each grant proven to add nothing but the denied action" if stage == "grant"
+    proof = ("each patch proven to add nothing beyond the grants it names" if stage == "grant"
              else "every patch proven not to widen and to keep observed usage")  # fmt: skip
     lines.append(f"{stage}: {verb} changes to {changed} file{'s' if changed != 1 else ''}; "
                  f"{proof}")  # fmt: skip

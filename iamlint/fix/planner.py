@@ -279,5 +279,8 @@ def plan_grant(
         plan.site = (site.file, site.start, site.end)
     except CannotEdit as err:
         return str(err)
-    plan.grants.append((action, resource or "*"))
+    # The action reaches every resource the statement names: that is the widening, stated.
+    resources = statement.resources
+    named = [str(r) for r in resources] if isinstance(resources, tuple) else [resource or "*"]
+    plan.grants.extend((action, r) for r in named)
     return plan

@@ -121,7 +121,11 @@ def test_grant_denied_adds_one_line_and_reports_guardrails(tmp_path, monkeypatch
     ]
     assert added == ['+      "s3:PutObject",']
     (plan,) = [p for r in result.reports for p in r.plans if p.edits]
-    assert plan.grants == [("s3:PutObject", "arn:aws:s3:::example-data-bucket/*")]
+    # The action reaches every resource the statement names, and the label says so.
+    assert plan.grants == [
+        ("s3:PutObject", "arn:aws:s3:::example-data-bucket"),
+        ("s3:PutObject", "arn:aws:s3:::example-data-bucket/*"),
+    ]
     deployer = next(r for r in result.reports if r.principal.address == "aws_iam_role.deployer")
     assert any("by unknown scp" in p and "not widened" in p for p in deployer.problems)
     assert any("implicit boundary" in p for p in deployer.problems)
