@@ -491,7 +491,14 @@ def _permissions_management(judge: Judge) -> list[str]:
 _ANY_SERVICE = "iamlint-any.amazonaws.com"
 
 
-def _p305(ctx: CheckContext, judge: Judge, seen: set[tuple[str, int]]) -> Iterator[Finding]:
+def _p305(
+    ctx: CheckContext,
+    judge: Judge,
+    kept: dict[tuple[str, int], Finding],
+    holders: dict[tuple[str, int], list[str]],
+) -> None:
+    """P305 findings go on the statement; a statement several principals share is reported
+    once (naming them), definite if it is definite for any of them."""
     if not judge.may_allow("iam:PassRole"):
         return
     context = _with(judge.scope.context(), {"iam:PassedToService": _ANY_SERVICE})
@@ -503,18 +510,17 @@ def _p305(ctx: CheckContext, judge: Judge, seen: set[tuple[str, int]]) -> Iterat
         if granting is None or ref.statement.index < 0:
             continue
         key = (granting.record.address, ref.statement.index)
-        if key in seen:
-            continue
-        seen.add(key)
         possible = found.reach is Reach.POSSIBLE or ref.applies is not Tri.TRUE
+        holders.setdefault(key, []).append(judge.scope.label)
+        if key in kept and (possible or kept[key].certainty is Certainty.DEFINITE):
+            continue
         reasons = list(found.reasons) + list(ref.open_reasons)
         message = (
             "iam:PassRole on any role, for any service: name the roles and add an "
             "iam:PassedToService condition"
             + (f" (possible: {'; '.join(dict.fromkeys(reasons))})" if possible else "")
-            + f" [{judge.scope.label}]"
         )
-        yield s.finding(
+        kept[key] = s.finding(
             ctx,
             "P305",
             granting.record,
@@ -625,7 +631,8 @@ def run(ctx: CheckContext) -> Iterator[Finding]:
     known = methods(ctx)
     exfiltration = action_list(ctx, "data-exfiltration")
     credentials = action_list(ctx, "credentials-exposure")
-    passrole_seen: set[tuple[str, int]] = set()
+    passrole: dict[tuple[str, int], Finding] = {}
+    holders: dict[tuple[str, int], list[str]] = {}
     for scope in scopes(ctx):
         if not scope.identity and not scope.widening:
             continue
@@ -642,7 +649,10 @@ def run(ctx: CheckContext) -> Iterator[Finding]:
             _set_hits(judge, _permissions_management(judge)),
             "permissions-management",
         )
-        yield from _p305(ctx, judge, passrole_seen)
+        _p305(ctx, judge, passrole, holders)
+    for key, found in passrole.items():
+        found.message += f" [{', '.join(dict.fromkeys(holders[key]))}]"
+        yield found
 
 
 __all__ = [

@@ -166,3 +166,10 @@ def test_passing_a_named_more_privileged_role_is_a_possible_escalation() -> None
 
 def test_passing_a_role_that_can_do_no_more_is_not_an_escalation() -> None:
     assert not of(run("passed_role.tf"), "P301", "aws_iam_role.reader_deployer")
+
+
+def test_a_shared_passrole_statement_is_reported_once() -> None:
+    (found,) = [f for f in run("shared.tf") if f.rule == "P305"]
+    assert found.address == "aws_iam_policy.shared_pass"
+    assert found.certainty is Certainty.DEFINITE
+    assert "[role capped, role open]" in found.message
