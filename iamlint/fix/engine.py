@@ -231,6 +231,21 @@ def fix(
             plan.skipped = f"patch not proven: {reason}"
 
 
+def _over_size_limit(old: PolicyRecord, new: PolicyRecord) -> str:
+    from iamlint.checks.validity import INLINE_LIMITS, _limit_of, policy_size
+
+    limit = _limit_of(new)
+    if limit is None and new.resource_type in ("aws_iam_role_policy", "aws_iam_role"):
+        limit = (INLINE_LIMITS["role"], "a role's inline policies")
+    if limit is None:
+        return ""
+    size, _ = policy_size(new.document)
+    before, _ = policy_size(old.document)
+    if size > limit[0] >= before:
+        return f"the rewritten policy would be {size} characters, over the {limit[0]} of {limit[1]}"
+    return ""
+
+
 def _document(record: PolicyRecord) -> Any:
     """The document as data, without source positions (a patch moves those everywhere)."""
     from iamlint.model import to_json
@@ -318,7 +333,13 @@ def _prove(
             )
             failing += [(p, f"it would allow more: {why}") for p in changed
                         if p.record.address == address]  # fmt: skip
-    # (b) every observed, allowed action is still allowed for its principal.
+    # AWS size limits: a rewrite that lists actions one by one can outgrow them.
+    for address in sorted({p.record.address for p in changed}):
+        if address in new:
+            too_big = _over_size_limit(old[address], new[address])
+            if too_big:
+                failing += [(p, too_big) for p in changed if p.record.address == address]
+        # (b) every observed, allowed action is still allowed for its principal.
     for report in reports:
         if not report.arn or not any(p.edits for p in report.plans):
             continue

@@ -149,3 +149,20 @@ def test_text_shared_by_two_module_instances_changes_only_if_both_want_it(tmp_pa
     assert plans and all("written once for 2 policies" in p.skipped for p in plans)
     # The reports-only list in the root's locals is narrowed.
     assert 'actions = ["s3:GetObject"] }' in result.patched["main.tf"]
+
+
+def test_a_rewrite_that_outgrows_the_aws_size_limit_is_refused(tmp_path, monkeypatch):
+    from iamlint.checks import validity
+
+    target = tmp_path / "demo"
+    shutil.copytree(ROOT / "fixtures" / "demo", target)
+    monkeypatch.chdir(target)
+    monkeypatch.setenv("IAMLINT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setitem(validity.INLINE_LIMITS, "role", 300)
+    snapshot = load_snapshot(ROOT / "fixtures" / "usage" / "demo-snapshot.json")
+    result = fix([Path(".")], snapshot, "service", default_catalog())
+    (plan,) = [
+        p for r in result.reports for p in r.plans if p.record.address == "aws_iam_role_policy.ci"
+    ]
+    assert plan.edits == []
+    assert "over the 300 of a role's inline policies" in plan.skipped
