@@ -410,8 +410,14 @@ def _p301(ctx: CheckContext, judge: Judge, known: list[Method]) -> Iterator[Find
         group = [h for h in hits if h.reach is reach]
         if not group:
             continue
+        sources = {_ref_text(found) for hit in group for found in hit.probes}
         if len(group) == 1:
             how = f"by {_method_text(group[0], describe=True)}"
+        elif len(sources) == 1:
+            # One statement grants them all (an admin grant): name it once.
+            names = ", ".join(h.name for h in group[:_SHOWN])
+            more = f" and {len(group) - _SHOWN} more" if len(group) > _SHOWN else ""
+            how = f"by {len(group)} methods, all granted by {sources.pop()}: {names}{more}"
         else:
             shown = "; ".join(_method_text(h) for h in group[:_SHOWN])
             more = f"; and {len(group) - _SHOWN} more" if len(group) > _SHOWN else ""
