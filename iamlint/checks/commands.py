@@ -169,6 +169,11 @@ def check(
         usage=_load_usage(usage_files),
     )
     result = _run(options, registry)
+    if options.usage is not None and output_format in ("sarif", "json"):
+        # Machine-read reports carry the proven patches as fixes on the usage findings.
+        from iamlint.fix.attach import attach_fixes
+
+        attach_fixes(result.findings, list(paths), list(var_files), options.usage)
     if statistics:
         from iamlint.report.json_report import check_json
         from iamlint.report.text import render_statistics

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -59,11 +61,28 @@ EXIT_OK, EXIT_INPUT = 0, 2
 )
 @click.option("--write", "mode", flag_value="write", help="Edit the files in place.")
 @click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["diff", "json", "github-suggestions"]),
+    default="diff",
+    show_default=True,
+    help="How to print the patch (with --diff): a unified diff, JSON with the plans, or "
+    "pull-request review suggestions.",
+)
+@click.option(
     "--var-file", "var_files", multiple=True, type=click.Path(exists=True, path_type=Path)
 )
-def fix(paths: tuple[Path, ...], usage_path: Path, stage: str | None, grant_denied: bool,
-        addresses: tuple[str, ...], keep: tuple[str, ...], mode: str,
-        var_files: tuple[Path, ...]) -> None:  # fmt: skip
+def fix(
+    paths: tuple[Path, ...],
+    usage_path: Path,
+    stage: str | None,
+    grant_denied: bool,
+    addresses: tuple[str, ...],
+    keep: tuple[str, ...],
+    mode: str,
+    output_format: str,
+    var_files: tuple[Path, ...],
+) -> None:
     """Narrow the IAM policies under PATHS to what the usage evidence shows, one stage at a time.
 
     Every patch is proven before it is shown: it allows nothing the original did not, keeps
@@ -89,12 +108,53 @@ def fix(paths: tuple[Path, ...], usage_path: Path, stage: str | None, grant_deni
     if mode == "write":
         for display in result.changed_files:
             _write_atomically(Path(display), result.patched[display])
-    else:
+    elif output_format == "diff":
         for display in result.changed_files:
             sys.stdout.write(unified_diff(display, result.originals[display],
                                           result.patched[display]))  # fmt: skip
+    else:
+        sys.stdout.write(json.dumps(_machine_output(result, stage, output_format), indent=2) + "\n")
     click.echo(summary(result, stage, written=mode == "write"), err=True)
     sys.exit(EXIT_OK)
+
+
+def _machine_output(result: FixResult, stage: str, output_format: str) -> Any:
+    from iamlint.fix.suggestions import suggestions
+
+    if output_format == "github-suggestions":
+        return [
+            comment
+            for display in result.changed_files
+            for comment in suggestions(display, result.originals[display], result.patched[display])
+        ]
+    return {
+        "stage": stage,
+        "files": [
+            {"path": f, "diff": unified_diff(f, result.originals[f], result.patched[f])}
+            for f in result.changed_files
+        ],
+        "principals": [
+            {
+                "address": report.principal.address,
+                "arn": report.arn,
+                "problems": report.problems,
+                "statements": [
+                    {
+                        "policy": plan.record.address,
+                        "statement": plan.index,
+                        "before": plan.before,
+                        "after": plan.after,
+                        "patched": bool(plan.edits),
+                        "skipped": plan.skipped,
+                        "kept": plan.kept,
+                        "grants": [{"action": a, "resource": r} for a, r in plan.grants],
+                    }
+                    for plan in report.plans
+                ],
+            }
+            for report in result.reports
+        ],
+    }
 
 
 def summary(result: FixResult, stage: str, written: bool) -> str:
