@@ -22,6 +22,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from iamlint.checks import support as s
 from iamlint.checks.context import CheckContext
@@ -122,51 +123,81 @@ def _assumed(scope: PrincipalScope, reason: str) -> bool:
     return bool(levels) and all(lvl.assumed for lvl in levels)
 
 
-def _dead_findings(ctx: CheckContext, scope: PrincipalScope) -> Iterator[Finding]:
+@dataclass(slots=True)
+class _Dead:
+    """One dead part of a statement, and every principal for which it is dead."""
+
+    rule: str
+    record: PolicyRecord
+    statement: Statement
+    actions: tuple[str, ...]
+    reasons: tuple[str, ...]
+    whole: bool
+    holders: list[str] = field(default_factory=list)
+    assumed_only: bool = True  # dead only through SCPs of assumed scope, for every holder
+    targets: set[str] = field(default_factory=set)
+
+
+def _dead_grants(
+    ctx: CheckContext, scope: PrincipalScope, found: dict[tuple[object, ...], _Dead]
+) -> None:
+    """Collect the scope's dead grants; a statement several principals share is one entry."""
     if scope.boundary is None and not scope.scp_levels:
         return
     result = effective_permissions(scope.policies(), catalog=ctx.catalog)
     for dead in result.dead_grants:
         granting = scope.granting(dead.policy)
-        if granting is None:
-            continue
-        yield from _dead_grant_findings(ctx, scope, granting.record, dead)
+        if granting is not None:
+            _collect(scope, granting.record, dead, found)
 
 
-def _dead_grant_findings(
-    ctx: CheckContext, scope: PrincipalScope, record: PolicyRecord, dead: DeadGrant
-) -> Iterator[Finding]:
+def _collect(
+    scope: PrincipalScope,
+    record: PolicyRecord,
+    dead: DeadGrant,
+    found: dict[tuple[object, ...], _Dead],
+) -> None:
     by_rule: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     for part in dead.parts:
         rule = _rule_of(part.blocked_by)
         if rule is not None:
             by_rule.setdefault(rule, []).append((part.actions, part.blocked_by))
     for rule, parts in sorted(by_rule.items()):
-        actions = sorted({a for acts, _ in parts for a in acts})
-        reasons = sorted({reason for _, reason in parts})
-        possible = rule == "G503" and all(_assumed(scope, r) for r in reasons)
-        shown = ", ".join(actions[:4]) + (
-            f" and {len(actions) - 4} more" if len(actions) > 4 else ""
-        )
+        actions = tuple(sorted({a for acts, _ in parts for a in acts}))
+        reasons = tuple(sorted({reason for _, reason in parts}))
+        key = (rule, record.address, dead.statement.index, actions, reasons)
         whole = dead.whole_statement and len(by_rule) == 1
-        what = "the whole statement" if whole else f"{len(actions)} action(s) ({shown})"
-        message = f"for {scope.label}, {what} can never take effect: {'; '.join(reasons)}"
-        if possible:
-            targets = ", ".join(lvl.target for lvl in scope.assumed_levels)
-            message += (
-                f" (if the SCPs attached to {targets} apply to it: the code does not say which "
-                "account or OU it is in)"
-            )
-        yield s.finding(
-            ctx,
-            rule,
-            record,
-            dead.statement,
-            subject=f"{scope.address} {','.join(actions)}",
-            message=message,
-            location=s.element_location(record, dead.statement, s.action_element(dead.statement)),
-            possible=possible,
+        entry = found.setdefault(key, _Dead(rule, record, dead.statement, actions, reasons, whole))
+        entry.holders.append(scope.label)
+        if rule == "G503" and all(_assumed(scope, r) for r in reasons):
+            entry.targets |= {lvl.target for lvl in scope.assumed_levels}
+        else:
+            entry.assumed_only = False
+
+
+def _dead_finding(ctx: CheckContext, dead: _Dead) -> Finding:
+    actions = dead.actions
+    shown = ", ".join(actions[:4]) + (f" and {len(actions) - 4} more" if len(actions) > 4 else "")
+    what = "the whole statement" if dead.whole else f"{len(actions)} action(s) ({shown})"
+    holders = ", ".join(dict.fromkeys(dead.holders))
+    message = f"for {holders}, {what} can never take effect: {'; '.join(dead.reasons)}"
+    possible = dead.rule == "G503" and dead.assumed_only
+    if possible:
+        message += (
+            f" (if the SCPs attached to {', '.join(sorted(dead.targets))} apply: the code does "
+            "not say which account or OU the principal is in)"
         )
+    statement = dead.statement
+    return s.finding(
+        ctx,
+        dead.rule,
+        dead.record,
+        statement,
+        subject=",".join(actions),
+        message=message,
+        location=s.element_location(dead.record, statement, s.action_element(statement)),
+        possible=possible,
+    )
 
 
 # --- G504 ------------------------------------------------------------------------------------
@@ -415,6 +446,7 @@ def _g506(ctx: CheckContext) -> Iterator[Finding]:
 
 def run(ctx: CheckContext) -> Iterator[Finding]:
     required = ctx.config.required_boundary
+    dead: dict[tuple[object, ...], _Dead] = {}
     for scope in scopes(ctx):
         principal = scope.principal
         if principal is not None and principal.type in ("role", "user") and required:
@@ -422,10 +454,12 @@ def run(ctx: CheckContext) -> Iterator[Finding]:
             if found is not None:
                 yield found
         if scope.identity:
-            yield from _dead_findings(ctx, scope)
+            _dead_grants(ctx, scope, dead)
         capped = scope.has_boundary or bool(required)
         if principal is not None and principal.type in ("role", "user") and capped:
             yield from _g504(ctx, scope)
+    for entry in dead.values():
+        yield _dead_finding(ctx, entry)
     yield from _g505(ctx)
     yield from _g506(ctx)
 
