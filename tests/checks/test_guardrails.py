@@ -116,3 +116,9 @@ def test_unapproved_regions() -> None:
         ("aws_iam_role_policy.app", "RequestedRegion"),
     ]
     assert not rules(run("regions.tf"), "G506")
+
+
+def test_a_shared_dead_grant_is_one_finding() -> None:
+    (found,) = [f for f in run("shared.tf") if f.rule == "G502"]
+    assert found.address == "aws_iam_policy.shared"
+    assert found.message.startswith("for role a, role b, the whole statement")
