@@ -453,7 +453,7 @@ def run(ctx: CheckContext) -> Iterator[Finding]:
             found = _g501(ctx, principal, required)
             if found is not None:
                 yield found
-        if scope.identity:
+        if scope.identity and not scope.document:
             _dead_grants(ctx, scope, dead)
         capped = scope.has_boundary or bool(required)
         if principal is not None and principal.type in ("role", "user") and capped:

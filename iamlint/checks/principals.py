@@ -71,6 +71,8 @@ class PrincipalScope:
     account: str | None = None  # the account its ARNs are assumed to be in, when known
     # Answers that do not depend on the principal (the SCPs'), shared by every scope of a run.
     shared: dict[Any, Any] = field(default_factory=dict)
+    # A policy document nothing in the code uses: judged as an identity policy, only possibly.
+    document: bool = False
 
     @property
     def has_boundary(self) -> bool:
@@ -136,6 +138,11 @@ class PrincipalScope:
     def notes(self) -> list[str]:
         """Everything about this scope that an answer depends on and the code does not say."""
         out: list[str] = []
+        if self.document:
+            out.append(
+                "a policy document nothing in this code uses: judged as an identity policy of "
+                "whoever it is given to"
+            )
         if self.boundary_unknown:
             out.append(
                 f"permissions boundary {self.boundary_unknown} is not defined in this code: it "
@@ -213,8 +220,20 @@ def _all_scopes(ctx: CheckContext) -> Iterator[PrincipalScope]:
     for record in ctx.project.records:
         if record.kind == "identity" and record.address not in reached and not record.attached_to:
             scope = standalone_scope(ctx, record, levels)
-            scope.shared = shared
-            yield scope
+        elif record.kind == "document" and _grants_to_holder(ctx, record):
+            scope = standalone_scope(ctx, record, levels)
+            scope.document = True
+        else:
+            continue
+        scope.shared = shared
+        yield scope
+
+
+def _grants_to_holder(ctx: CheckContext, record: PolicyRecord) -> bool:
+    """A policy document nothing iamlint sees uses (passed to a remote module, say) reads as an
+    identity policy when no statement names a Principal (resource and trust documents do)."""
+    policy: Policy = ctx.policy(record)
+    return not any(st.principal is not None for st in policy.statements)
 
 
 def find_principal(ctx: CheckContext, address: str) -> PrincipalRecord | None:
@@ -252,7 +271,7 @@ def scope_of(
 def standalone_scope(
     ctx: CheckContext, record: PolicyRecord, levels: list[ScpLevel] | None = None
 ) -> PrincipalScope:
-    scope = PrincipalScope(None, f"policy {record.address}", record.address)
+    scope = PrincipalScope(None, f"a principal with policy {record.address}", record.address)
     scope.identity.append(Granting(record, ctx.policy(record)))
     scope.scp_levels = levels if levels is not None else scp_levels(ctx)
     scope.account = ctx.config.account_id or _only_account(scope)

@@ -517,10 +517,13 @@ def _p305(
             continue
         key = (granting.record.address, ref.statement.index)
         possible = found.reach is Reach.POSSIBLE or ref.applies is not Tri.TRUE
+        possible = possible or judge.scope.document
         holders.setdefault(key, []).append(judge.scope.label)
         if key in kept and (possible or kept[key].certainty is Certainty.DEFINITE):
             continue
         reasons = list(found.reasons) + list(ref.open_reasons)
+        if judge.scope.document:
+            reasons.insert(0, "if the document is used as an identity policy")
         message = (
             "iam:PassRole on any role, for any service: name the roles and add an "
             "iam:PassedToService condition"
@@ -578,7 +581,7 @@ def principal_finding(
     message: str,
     subjects: list[str],
 ) -> Finding:
-    possible = hits[0].reach is Reach.POSSIBLE
+    possible = hits[0].reach is Reach.POSSIBLE or scope.document
     locations: list[Location] = []
     for hit in hits:
         for found in hit.probes:
@@ -591,6 +594,8 @@ def principal_finding(
     location = locations[0] if locations else anchor
     reasons = list(dict.fromkeys(r for h in hits for r in h.reasons))
     excepts = list(dict.fromkeys(e for h in hits for p in h.probes for e in p.except_when))
+    if scope.document:
+        reasons.insert(0, "if the document is used as an identity policy")
     if possible and reasons:
         message += f"; possible: {'; '.join(reasons[:3])}"
         if len(reasons) > 3:

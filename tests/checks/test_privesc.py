@@ -173,3 +173,21 @@ def test_a_shared_passrole_statement_is_reported_once() -> None:
     assert found.address == "aws_iam_policy.shared_pass"
     assert found.certainty is Certainty.DEFINITE
     assert "[role capped, role open]" in found.message
+
+
+def test_an_unused_document_is_judged_only_possibly() -> None:
+    findings = run("document.tf")
+    assert {(f.rule, f.address) for f in findings} == {
+        ("P301", "data.aws_iam_policy_document.deployer"),
+        ("P304", "data.aws_iam_policy_document.deployer"),
+    }  # the bucket document names a Principal: a resource policy, not judged here
+    assert all(f.certainty is Certainty.POSSIBLE for f in findings)
+    assert "if the document is used as an identity policy" in findings[0].message
+
+
+def test_a_policy_no_principal_uses_is_judged_for_whoever_holds_it() -> None:
+    (found,) = of(run("standalone.tf"), "P301", "aws_iam_policy.helpdesk")
+    assert found.message.startswith("a principal with policy aws_iam_policy.helpdesk can escalate")
+    assert found.certainty is Certainty.DEFINITE
+    assert methods(found) == {"PutUserPolicy"}
+    assert not of(run("split.tf"), "P301", "aws_iam_policy.functions")  # judged via its roles
