@@ -50,7 +50,7 @@ def candidates(project: Project) -> list[str]:
     out += [
         r.address
         for r in project.records
-        if r.kind == "identity" and r.address not in reached and not r.attached_to
+        if r.kind in ("identity", "document") and r.address not in reached and not r.attached_to
     ]
     return out
 
@@ -62,8 +62,10 @@ def resolve_scope(ctx: CheckContext, address: str) -> PrincipalScope | None:
         ):
             return scope_of(ctx, principal)
     for record in ctx.project.records:
-        if record.address == address and record.kind == "identity":
-            return standalone_scope(ctx, record)
+        if record.address == address and record.kind in ("identity", "document"):
+            scope = standalone_scope(ctx, record)
+            scope.document = record.kind == "document"
+            return scope
     return None
 
 
