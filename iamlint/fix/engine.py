@@ -117,9 +117,12 @@ def _resolve_shared_sites(project: Project, reports: list[PrincipalReport]) -> N
         if record.kind not in PATCHABLE_KINDS or not isinstance(record.document, dict):
             continue
         for index, _ in enumerate(record.document.get("Statement", [])):
-            loc = record.spans.get(f"/Statement/{index}/Action")
-            if loc is not None:
-                users[(loc.file, loc.start, loc.end)].append(f"{record.address} statement {index}")
+            for element in ("Action", "Resource"):
+                loc = record.spans.get(f"/Statement/{index}/{element}")
+                if loc is not None:
+                    users[(loc.file, loc.start, loc.end)].append(
+                        f"{record.address} statement {index}"
+                    )
     by_site: dict[tuple[str, int, int], list[StatementPlan]] = defaultdict(list)
     for report in reports:
         for plan in report.plans:

@@ -25,8 +25,8 @@ from iamlint.policy.document import Effect, Statement
 from iamlint.terraform.project import PolicyRecord
 from iamlint.usage.observability import never_logged_reason
 
-SERVICE, ACTION = "service", "action"
-STAGES = (SERVICE, ACTION)
+SERVICE, ACTION, RESOURCE = "service", "action", "resource"
+STAGES = (SERVICE, ACTION, RESOURCE)
 # A pattern whose unobservable actions are more than this keeps the pattern itself.
 MAX_LISTED_MARGIN = 10
 
@@ -70,6 +70,8 @@ def plan_statement(
     if isinstance(actions, Unknown) or any(isinstance(a, Unknown) for a in actions):
         plan.skipped = f"its actions are not known statically ({_unknown_text(actions)})"
         return plan
+    if stage == RESOURCE:
+        return _plan_resources(plan, record, statement, usage, catalog, texts)
     before = [str(a) for a in actions]
     plan.before = before
     after: list[str] = []
@@ -186,11 +188,14 @@ def _service_stage(
 # --- where the statement's Action list is written --------------------------------------------
 
 
-def _site(record: PolicyRecord, index: int, texts: dict[str, str]) -> ListSite:
-    pointer = f"/Statement/{index}/Action"
+def _site(
+    record: PolicyRecord, index: int, texts: dict[str, str], element: str = "Action"
+) -> ListSite:
+    noun = "actions" if element == "Action" else "resources"
+    pointer = f"/Statement/{index}/{element}"
     loc = record.spans.get(pointer)
     if loc is None:
-        raise CannotEdit("iamlint does not know where its actions are written")
+        raise CannotEdit(f"iamlint does not know where its {noun} are written")
     text = texts.get(loc.file)
     if text is None:
         text = _read(loc.file)
@@ -200,18 +205,18 @@ def _site(record: PolicyRecord, index: int, texts: dict[str, str]) -> ListSite:
     items: list[tuple[int, int]] = []
     values: list[str] = []
     statement = record.document["Statement"][index]
-    current = statement.get("Action", [])
+    current = statement.get(element, [])
     if stripped.startswith("["):
         for j, value in enumerate(current):
             item = record.spans.get(f"{pointer}/{j}")
             if item is None or item.file != loc.file or not (loc.start <= item.start < loc.end):
-                raise CannotEdit(f"action {value!r} is not written in the list itself")
+                raise CannotEdit(f"{value!r} is not written in the list itself")
             if not text[item.start : item.end].startswith('"'):
-                raise CannotEdit(f"action {value!r} is written as an expression, not a string")
+                raise CannotEdit(f"{value!r} is written as an expression, not a string")
             items.append((item.start, item.end))
             values.append(str(value))
     elif not stripped.startswith('"'):
-        raise CannotEdit(f"its actions come from {stripped!r}; change them where they are set")
+        raise CannotEdit(f"its {noun} come from {stripped!r}; change them where they are set")
     return ListSite(loc.file, text, loc.start, loc.end, tuple(items), tuple(values),
                     _context(record, loc, text))  # fmt: skip
 
@@ -283,4 +288,68 @@ def plan_grant(
     resources = statement.resources
     named = [str(r) for r in resources] if isinstance(resources, tuple) else [resource or "*"]
     plan.grants.extend((action, r) for r in named)
+    return plan
+
+
+# --- the resource stage ----------------------------------------------------------------------
+
+
+def _plan_resources(
+    plan: StatementPlan,
+    record: PolicyRecord,
+    statement: Statement,
+    usage: PrincipalUsage,
+    catalog: Catalog,
+    texts: dict[str, str],
+) -> StatementPlan:
+    """Narrow the statement's resources to those its actions were seen on, generalized as the
+    evidence generalizes them (``bucket/*``), and only where every action carries them."""
+    from iamlint.policy.conditions import RequestContext
+    from iamlint.policy.matching import match_resource
+    from iamlint.policy.tri import Tri
+
+    resources = statement.resources
+    if statement.not_resource or resources is None:
+        plan.skipped = "no Resource list to narrow (NotResource or none)"
+        return plan
+    if isinstance(resources, Unknown) or any(isinstance(r, Unknown) for r in resources):
+        plan.skipped = f"its resources are not known statically ({_unknown_text(resources)})"
+        return plan
+    before = [str(r) for r in resources]
+    plan.before = before
+    if any("${" in r for r in before):
+        plan.skipped = "its resources use policy variables; left as written"
+        return plan
+    observed: set[str] = set()
+    for pattern in (str(a) for a in statement.actions):  # type: ignore[union-attr]
+        for info in catalog.expand(pattern) or ():
+            name = info.full_name.lower()
+            if name not in usage.used:
+                plan.skipped = (
+                    f"{info.full_name} was not seen call by call, so the resources it needs "
+                    "are unknown (narrow the actions first)"
+                )  # fmt: skip
+                return plan
+            seen = usage.resources.get(name)
+            if not seen:
+                plan.skipped = f"the evidence does not record the resources of {info.full_name}"
+                return plan
+            observed.update(seen)
+    if "*" in observed:
+        plan.skipped = 'some of its actions take only Resource "*"'
+        return plan
+    # Only what this statement itself allowed: other statements answer for the rest.
+    after = sorted(
+        r for r in observed if match_resource(statement, r, RequestContext()) is Tri.TRUE
+    )
+    plan.after = after
+    if not after or sorted(before) == after:
+        return plan
+    try:
+        site = _site(record, statement.index, texts, "Resource")
+    except CannotEdit as err:
+        plan.skipped = str(err)
+        return plan
+    plan.edits = rewrite(site, after)
+    plan.site = (site.file, site.start, site.end)
     return plan

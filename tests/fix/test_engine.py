@@ -166,3 +166,13 @@ def test_a_rewrite_that_outgrows_the_aws_size_limit_is_refused(tmp_path, monkeyp
     ]
     assert plan.edits == []
     assert "over the 300 of a role's inline policies" in plan.skipped
+
+
+def test_resource_stage_narrows_to_the_resources_seen(repo):
+    (repo / "main.tf").write_text(run("action").patched["main.tf"])
+    result = run("resource")
+    new = result.patched["main.tf"]
+    key = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert f'resources = ["{key}"]' in new
+    skipped = {p.label: p.skipped for r in result.reports for p in r.plans if p.skipped}
+    assert any("iam:PassRole was not seen call by call" in why for why in skipped.values())
