@@ -469,14 +469,26 @@ def _set_findings(
         group = [h for h in hits if h.reach is reach]
         if not group:
             continue
-        names = [h.name for h in group]
+        names = sorted((h.name for h in group), key=_familiar_first)
         shown = ", ".join(names[:_SHOWN])
         more = f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else ""
+        sources = sorted({_ref_text(found) for hit in group for found in hit.probes})
+        granted = f", granted by {sources[0]}" if len(sources) == 1 else ""
         message = (
             f"{judge.scope.label} can use {len(names)} {what} action"
-            f"{'s' if len(names) != 1 else ''} on any resource ({shown}{more})"
+            f"{'s' if len(names) != 1 else ''} on any resource ({shown}{more}{granted})"
         )
         yield principal_finding(ctx, rule, judge.scope, group, message, names)
+
+
+# Services most readers know: their actions are named first in a long list.
+_FAMILIAR = ("iam", "sts", "s3", "kms", "secretsmanager", "ssm", "ec2", "lambda", "rds", "ecr")
+
+
+def _familiar_first(action: str) -> tuple[int, str]:
+    service = action.split(":", 1)[0].lower()
+    rank = _FAMILIAR.index(service) if service in _FAMILIAR else len(_FAMILIAR)
+    return rank, action.lower()
 
 
 def _permissions_management(judge: Judge) -> list[str]:
