@@ -9,6 +9,8 @@ problem in the result (exit code 2) and the other families' findings are still r
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gc
 import importlib
 import traceback
 from collections.abc import Callable
@@ -27,7 +29,8 @@ from iamlint.checks.result import CheckResult, Problem
 from iamlint.terraform.errors import InputError
 from iamlint.terraform.files import read_text
 from iamlint.terraform.loader import is_terraform_file
-from iamlint.terraform.project import Project, load_project
+from iamlint.terraform.project import Project
+from iamlint.terraform.project_cache import load_project_cached
 
 
 @dataclass(slots=True)
@@ -82,6 +85,18 @@ def plan_scope(paths: list[Path]) -> Scope:
 
 def run_check(options: CheckOptions, registry: Registry | None = None) -> CheckResult:
     """Raises `CatalogError`, `SelectorError`, `BaselineError`, `GitError` for usage errors."""
+    # As when loading: the cyclic collector would walk the project's millions of objects again
+    # and again while the families run, finding nothing to free.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run_check(options, registry)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_check(options: CheckOptions, registry: Registry | None) -> CheckResult:
     config = options.config
     registry = registry or load_registry([Path(p) for p in config.rule_packs])
     enabled = registry.enabled(config.select, config.ignore)
@@ -96,9 +111,11 @@ def run_check(options: CheckOptions, registry: Registry | None = None) -> CheckR
     problems: list[Problem] = []
     if not scope.load:
         return CheckResult([], [], registry, fail_on, root=str(options.cwd.resolve()))
-    project = load_project(scope.load, options.var_files, cwd=options.cwd)
+    # Cached by content (checked against every file it read): the pre-commit re-run case.
+    project = load_project_cached(scope.load, options.var_files, cwd=options.cwd)
     cwd = options.cwd.resolve()
 
+    @functools.cache  # thousands of records share a few hundred files; resolve() hits the disk
     def absolute(file: str) -> Path:
         return (cwd / file).resolve()
 
