@@ -6,6 +6,9 @@ annotations on the pull request's changed files.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from iamlint.checks.finding import Certainty, Severity
 from iamlint.checks.result import CheckResult
 
@@ -32,14 +35,30 @@ def _command(kind: str, message: str, **props: object) -> str:
     return f"::{kind} {fields}::{_data(message)}" if fields else f"::{kind}::{_data(message)}"
 
 
+def _from_repo_root(root: str) -> Callable[[str], str]:
+    """GitHub matches annotations to files by their path in the repository, whatever folder
+    iamlint ran in: prefix the run's folder relative to the enclosing checkout."""
+    if not root:
+        return lambda file: file
+    start = Path(root)
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            prefix = start.relative_to(folder).as_posix()
+            if prefix == ".":
+                return lambda file: file
+            return lambda file: file if Path(file).is_absolute() else f"{prefix}/{file}"
+    return lambda file: file
+
+
 def render_github(result: CheckResult) -> str:
+    in_repo = _from_repo_root(result.root)
     lines = []
     for problem in result.problems:
         lines.append(
             _command(
                 "error",
                 problem.message,
-                file=problem.file or None,
+                file=in_repo(problem.file) if problem.file else None,
                 line=problem.line or None,
                 col=problem.column or None,
                 title=f"iamlint {problem.kind} error",
@@ -57,7 +76,7 @@ def render_github(result: CheckResult) -> str:
             _command(
                 _COMMAND[finding.severity],
                 message,
-                file=loc.file,
+                file=in_repo(loc.file),
                 line=loc.line,
                 col=loc.column,
                 endLine=loc.end_line,

@@ -68,5 +68,15 @@ def check_json(result: CheckResult) -> dict[str, Any]:
     }
 
 
+def _plain(value: Any) -> Any:
+    """Rule-specific `extra` data that JSON cannot hold as is: sets sorted, the rest as text."""
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    to_json = getattr(value, "to_json", None)
+    if callable(to_json):
+        return to_json()
+    return str(value)
+
+
 def render_json(result: CheckResult) -> str:
-    return json.dumps(check_json(result), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(check_json(result), indent=2, ensure_ascii=False, default=_plain) + "\n"

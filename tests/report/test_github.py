@@ -25,3 +25,12 @@ def test_workflow_commands_escaped(result):
 
 def test_clean_is_empty(clean):
     assert render_github(clean) == ""
+
+
+def test_paths_are_relative_to_the_repository_root(result, tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "live" / "prod").mkdir(parents=True)
+    result.root = str(tmp_path / "live" / "prod")
+    lines = render_github(result).splitlines()
+    assert lines[0].startswith("::error file=live/prod/infra/broken.tf,line=5,")
+    assert "file=live/prod/infra/main.tf,line=50," in lines[2]

@@ -44,3 +44,10 @@ def test_documented_shape(result):
 
 def test_deterministic(result):
     assert render_json(result) == render_json(result)
+
+
+def test_extra_data_that_json_cannot_hold(result):
+    result.findings[0].extra = {"actions": {"s3:b", "s3:a"}, "path": object}
+    data = json.loads(render_json(result))
+    assert data["findings"][0]["extra"]["actions"] == ["s3:a", "s3:b"]
+    assert isinstance(data["findings"][0]["extra"]["path"], str)
