@@ -200,24 +200,25 @@ def scopes(ctx: CheckContext) -> Iterator[PrincipalScope]:
 
     When only some files are reported (pre-commit), scopes whose findings would all land
     elsewhere are skipped: judging them is most of the run's work."""
-    for scope in _all_scopes(ctx):
-        if ctx.reported is None or any(ctx.reported(f) for f in scope.files()):
-            yield scope
-
-
-def _all_scopes(ctx: CheckContext) -> Iterator[PrincipalScope]:
     levels = scp_levels(ctx)
     shared: dict[Any, Any] = {}
+    by_address = {r.address: r for r in ctx.project.records}
     members = {g for p in ctx.project.principals if p.type == "user" for g in p.groups}
+    groups = {p.address: p for p in ctx.project.principals if p.type == "group"}
     reached: set[str] = set()
     for principal in ctx.project.principals:
         reached.update(principal.identity_policies)
         if principal.type == "group" and principal.address in members:
             continue  # judged through its members, with their other policies
-        scope = scope_of(ctx, principal, levels)
+        holders = [principal] + [groups[g] for g in principal.groups if g in groups]
+        if not _reported(ctx, principal, holders, by_address):
+            continue
+        scope = scope_of(ctx, principal, levels, by_address)
         scope.shared = shared
         yield scope
     for record in ctx.project.records:
+        if ctx.reported is not None and not _record_reported(ctx, record):
+            continue
         if record.kind == "identity" and record.address not in reached and not record.attached_to:
             scope = standalone_scope(ctx, record, levels)
         elif record.kind == "document" and _grants_to_holder(ctx, record):
@@ -227,6 +228,31 @@ def _all_scopes(ctx: CheckContext) -> Iterator[PrincipalScope]:
             continue
         scope.shared = shared
         yield scope
+
+
+def _record_reported(ctx: CheckContext, record: PolicyRecord) -> bool:
+    assert ctx.reported is not None
+    files = {record.location.file} | {span.file for span in record.spans.values()}
+    return any(ctx.reported(f) for f in files)
+
+
+def _reported(
+    ctx: CheckContext,
+    principal: PrincipalRecord,
+    holders: list[PrincipalRecord],
+    by_address: dict[str, PolicyRecord],
+) -> bool:
+    """Could a finding about the principal land in a reported file? Decided before the scope
+    is built: on a large repository, pre-commit reports one file and most principals are not
+    in it."""
+    if ctx.reported is None or ctx.reported(principal.location.file):
+        return True
+    for holder in holders:
+        for address in holder.identity_policies:
+            record = by_address.get(address)
+            if record is not None and _record_reported(ctx, record):
+                return True
+    return False
 
 
 def _grants_to_holder(ctx: CheckContext, record: PolicyRecord) -> bool:
@@ -244,10 +270,14 @@ def find_principal(ctx: CheckContext, address: str) -> PrincipalRecord | None:
 
 
 def scope_of(
-    ctx: CheckContext, principal: PrincipalRecord, levels: list[ScpLevel] | None = None
+    ctx: CheckContext,
+    principal: PrincipalRecord,
+    levels: list[ScpLevel] | None = None,
+    by_address: dict[str, PolicyRecord] | None = None,
 ) -> PrincipalScope:
     scope = PrincipalScope(principal, principal_label(principal), principal.address)
-    by_address = {r.address: r for r in ctx.project.records}
+    if by_address is None:
+        by_address = {r.address: r for r in ctx.project.records}
     holders = [principal] + [
         g for g in ctx.project.principals if g.address in principal.groups and g.type == "group"
     ]
