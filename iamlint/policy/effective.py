@@ -382,7 +382,7 @@ def effective_permissions(
             total = sum(len(p.names) for p in parts)
             dead.append(DeadGrant(rule.policy, rule.statement, parts, total == len(rule.actions)))
 
-    groups = _groups(catalog, blocks, verdicts)
+    groups = _groups(catalog, blocks, verdicts, universe_blocks)
     return EffectivePermissions(
         principal=principal.name,
         groups=groups,
@@ -449,49 +449,85 @@ def _partition(
     return blocks
 
 
-_UNIVERSES: dict[tuple[frozenset[str], ...], tuple[list[frozenset[str]], dict[str, int]]] = {}
+@dataclass(slots=True)
+class _Universe:
+    """Every catalog action, partitioned by what the caps can tell apart."""
+
+    blocks: list[frozenset[str]]
+    where: dict[str, int]  # action -> its block
+    splits: dict[frozenset[str], list[frozenset[str]]]  # memo: statements recur across principals
 
 
-def _universe_blocks(
-    catalog: Catalog, splitters: tuple[frozenset[str], ...]
-) -> tuple[list[frozenset[str]], dict[str, int]]:
-    """The partition of every catalog action by the caps, computed once per cap structure
-    (principals under the same boundary and SCPs share it)."""
+_UNIVERSES: dict[tuple[frozenset[str], ...], _Universe] = {}
+
+
+def _universe_blocks(catalog: Catalog, splitters: tuple[frozenset[str], ...]) -> _Universe:
+    """Computed once per cap structure: principals under the same boundary and SCPs share it."""
     found = _UNIVERSES.get(splitters)
     if found is None:
         blocks = _partition(catalog.all_action_names(), splitters)
         where = {name: i for i, block in enumerate(blocks) for name in block}
         if len(_UNIVERSES) > 256:
             _UNIVERSES.clear()
-        found = _UNIVERSES[splitters] = (blocks, where)
+        found = _UNIVERSES[splitters] = _Universe(blocks, where, {})
     return found
 
 
-def _split(
-    actions: frozenset[str], universe: tuple[list[frozenset[str]], dict[str, int]]
-) -> list[frozenset[str]]:
+def _split(actions: frozenset[str], universe: _Universe) -> list[frozenset[str]]:
     """``actions`` cut along the universe's blocks."""
-    blocks, where = universe
-    if len(actions) > 8 * len(blocks):  # big sets: one C-level intersection per block
-        return [part for block in blocks if (part := actions & block)]
-    grouped: dict[int, set[str]] = {}
-    for name in actions:
-        grouped.setdefault(where[name], set()).add(name)
-    return [frozenset(group) for group in grouped.values()]
+    found = universe.splits.get(actions)
+    if found is not None:
+        return found
+    if len(actions) > 8 * len(universe.blocks):  # big sets: one C-level intersection per block
+        # Whole blocks are kept as the same objects, so later refinement can skip them.
+        found = [
+            block if len(part) == len(block) else part
+            for block in universe.blocks
+            if (part := actions & block)
+        ]
+    else:
+        grouped: dict[int, set[str]] = {}
+        for name in actions:
+            grouped.setdefault(universe.where[name], set()).add(name)
+        found = [frozenset(group) for group in grouped.values()]
+    if len(universe.splits) > 4096:
+        universe.splits.clear()
+    universe.splits[actions] = found
+    return found
 
 
 def _groups(
     catalog: Catalog,
     blocks: list[frozenset[str]],
     verdicts: list[tuple[_Rule, GrantStatus, tuple[str, ...]]],
+    universe: _Universe,
 ) -> tuple[GrantGroup, ...]:
-    """Group actions by the set of verdicts that cover them (set operations, not per action)."""
-    pieces: list[tuple[frozenset[str], tuple[int, ...]]] = []
+    """Group actions by the set of verdicts that cover them (set operations, not per action).
+
+    Every verdict's block lies inside one universe block, so only verdicts of the same universe
+    block can overlap: refining within each keeps this linear in practice."""
+    by_universe: dict[int, list[int]] = {}
     for index, block in enumerate(blocks):
+        by_universe.setdefault(universe.where[next(iter(block))], []).append(index)
+    pieces: list[tuple[frozenset[str], tuple[int, ...]]] = []
+    for indexes in by_universe.values():
+        pieces += _refine([(blocks[i], i) for i in indexes])
+    out = [
+        GrantGroup(names, *_merged_fields([verdicts[i] for i in key]), catalog=catalog)  # type: ignore[arg-type]
+        for names, key in pieces
+    ]
+    return tuple(sorted(out, key=lambda g: min(g.names)))
+
+
+def _refine(
+    blocks: list[tuple[frozenset[str], int]],
+) -> list[tuple[frozenset[str], tuple[int, ...]]]:
+    pieces: list[tuple[frozenset[str], tuple[int, ...]]] = []
+    for block, index in blocks:
         refined: list[tuple[frozenset[str], tuple[int, ...]]] = []
         remaining = block
         for piece, key in pieces:
-            inside = piece & block
+            inside = piece if piece is block else piece & block  # shared blocks: no set work
             if not inside:
                 refined.append((piece, key))
                 continue
@@ -502,11 +538,7 @@ def _groups(
         if remaining:
             refined.append((remaining, (index,)))
         pieces = refined
-    out = [
-        GrantGroup(names, *_merged_fields([verdicts[i] for i in key]), catalog=catalog)  # type: ignore[arg-type]
-        for names, key in pieces
-    ]
-    return tuple(sorted(out, key=lambda g: min(g.names)))
+    return pieces
 
 
 def _merged_fields(found: list[tuple[_Rule, GrantStatus, tuple[str, ...]]]) -> tuple[object, ...]:
