@@ -257,7 +257,7 @@ def statements(draw: st.DrawFn, effect: str | None = None) -> dict[str, Any]:
 
 
 policies = st.lists(statements(), min_size=1, max_size=3).map(lambda s: policy(*s))
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def allowed(p: Policy, action: str, resource: str, context: dict[str, str]) -> bool:

@@ -6,11 +6,12 @@ data is in this repository). Every generated case is a random combination, over 
 of actions and resources, of identity policies, a permissions boundary, SCP and RCP levels, a
 resource policy and request context. All cases run in one node process.
 
-Any disagreement fails the test. No exceptions are needed at present; two readings of AWS's
+Any disagreement fails the test. No exceptions are needed at present; three readings of AWS's
 documentation were aligned with iam-simulate rather than excused, and are documented where they
-live: RCPs only deny (RCPFullAWSAccess cannot be detached; iamlint/policy/evaluate.py), and an
-unresolvable policy variable invalidates a Resource/NotResource pattern only when the ARN's fixed
-part matches (iamlint/policy/patterns.py).
+live: RCPs only deny (RCPFullAWSAccess cannot be detached; iamlint/policy/evaluate.py); a
+same-account resource policy with ``Principal: "*"`` is not cut by the permissions boundary
+(evaluate.py); and an unresolvable policy variable invalidates a Resource/NotResource pattern
+only when the ARN's fixed part matches (iamlint/policy/patterns.py).
 """
 
 from __future__ import annotations
@@ -133,12 +134,13 @@ PRINCIPAL_SPECS: list[Any] = [
 
 
 def _statement(rng: random.Random, *, resource_policy: bool = False) -> dict[str, Any]:
-    statement: dict[str, Any] = {"Effect": rng.choice(["Allow", "Allow", "Deny"])}
+    statement: dict[str, Any] = {"Effect": "Deny" if rng.random() < 0.25 else "Allow"}
     actions = rng.sample(ACTION_PATTERNS, rng.randint(1, 3))
     statement["NotAction" if rng.random() < 0.12 else "Action"] = (
         actions[0] if len(actions) == 1 and rng.random() < 0.5 else actions
     )
-    resources = rng.sample(RESOURCE_PATTERNS, rng.randint(1, 2))
+    # "*" often enough that Allows apply and all three outcomes stay common.
+    resources = ["*"] if rng.random() < 0.25 else rng.sample(RESOURCE_PATTERNS, rng.randint(1, 2))
     statement["NotResource" if rng.random() < 0.1 else "Resource"] = resources
     if rng.random() < 0.35:
         statement["Condition"] = rng.choice(CONDITIONS)
@@ -331,7 +333,7 @@ def test_generated_cases_agree_with_iam_simulate(oracle: Path) -> None:
             continue
         disagreements.append({"case": case, "ours": ours.value, "iam-simulate": result["result"]})
     # The generator must exercise every outcome, or agreement would mean little.
-    assert all(outcomes.get(name, 0) > 50 for name in ORACLE_NAMES), outcomes
+    assert all(outcomes.get(name, 0) > 120 for name in ORACLE_NAMES), outcomes
     assert not disagreements, (
         f"{len(disagreements)} of {len(cases)} disagree; first ones:\n"
         + json.dumps(disagreements[:3], indent=1)

@@ -100,6 +100,9 @@ def test_boundary_and_resource_policy_within_one_account() -> None:  # BOUNDARIE
     # Naming the role session ARN: not limited.
     session = Authorization(boundary=boundary, resource_policy=bucket_policy(SESSION))
     assert decide(request("s3:GetObject", principal=SESSION), session).outcome is Outcome.ALLOWED
+    # "*" names everyone, this session included (read as iam-simulate does).
+    everyone = Authorization(boundary=boundary, resource_policy=bucket_policy("*"))
+    assert decide(request("s3:GetObject", principal=SESSION), everyone).outcome is Outcome.ALLOWED
     # An explicit Deny in the boundary always wins.
     denying = policy(allow("*"), deny("s3:*"), kind=PolicyKind.BOUNDARY, name="pb")
     user_denied = Authorization(boundary=denying, resource_policy=bucket_policy(USER))
