@@ -20,7 +20,7 @@ from typing import Any
 from iamlint.checks.finding import Edit
 from iamlint.fix.apply import OverlappingEdits, apply_edits
 from iamlint.fix.evidence import PrincipalUsage, principal_arns, usage_for
-from iamlint.fix.planner import StatementPlan, plan_grant, plan_statement
+from iamlint.fix.planner import SourceTexts, StatementPlan, plan_grant, plan_statement
 from iamlint.policy.catalog import Catalog
 from iamlint.policy.containment import Grant, is_contained
 from iamlint.policy.document import Policy, PolicyKind, parse_policy
@@ -62,9 +62,12 @@ def plan_project(
     keep: set[str] | None = None,
     mapping: dict[str, str] | None = None,
     grant_denied: bool = False,
+    cwd: Path | None = None,
+    texts_in_memory: dict[str, str] | None = None,
 ) -> tuple[list[PrincipalReport], dict[str, str]]:
     """Statement plans for every principal in the snapshot (or the given addresses)."""
-    texts: dict[str, str] = {}
+    texts = SourceTexts((cwd or Path.cwd()).resolve())
+    texts.update(texts_in_memory or {})
     reports: list[PrincipalReport] = []
     by_address = {r.address: r for r in project.records}
     owners: dict[str, list[str]] = defaultdict(list)
@@ -211,7 +214,7 @@ def fix(
     cwd = (cwd or Path.cwd()).resolve()
     project = load_project(paths, var_files, cwd)
     reports, texts = plan_project(
-        project, snapshot, stage, catalog, addresses, keep, mapping, grant_denied
+        project, snapshot, stage, catalog, addresses, keep, mapping, grant_denied, cwd
     )
     result = FixResult(reports=reports)
     while True:
@@ -352,7 +355,16 @@ def _prove(
         return failing
     # (c) planning again on the patched text changes nothing.
     again, _ = plan_project(
-        patched_project, snapshot, stage, catalog, addresses, keep, mapping, grant_denied
+        patched_project,
+        snapshot,
+        stage,
+        catalog,
+        addresses,
+        keep,
+        mapping,
+        grant_denied,
+        cwd,
+        texts_in_memory=result.patched,
     )
     for report in again:
         for plan in report.plans:

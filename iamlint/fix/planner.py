@@ -196,10 +196,7 @@ def _site(
     loc = record.spans.get(pointer)
     if loc is None:
         raise CannotEdit(f"iamlint does not know where its {noun} are written")
-    text = texts.get(loc.file)
-    if text is None:
-        text = _read(loc.file)
-        texts[loc.file] = text
+    text = texts[loc.file]
     written = text[loc.start : loc.end]
     stripped = written.strip()
     items: list[tuple[int, int]] = []
@@ -236,8 +233,18 @@ def _context(record: PolicyRecord, loc: Location, text: str) -> str:
     return HCL
 
 
-def _read(display: str) -> str:
-    return Path(display).read_bytes().decode("utf-8-sig")
+class SourceTexts(dict[str, str]):
+    """File texts by displayed path, read on first use relative to the folder paths are
+    displayed from (BOM removed, line endings kept, exactly as the reader saw them)."""
+
+    def __init__(self, base: Path) -> None:
+        super().__init__()
+        self.base = base
+
+    def __missing__(self, display: str) -> str:
+        text = (self.base / display).read_bytes().decode("utf-8-sig")
+        self[display] = text
+        return text
 
 
 # --- a grant for an observed AccessDenied --------------------------------------------------
