@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import gc
 import importlib
+import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -201,11 +202,15 @@ def _run_families(
             produced = list(run(ctx))
         except Exception as err:  # a bug in one family must not hide the others' findings
             where = traceback.extract_tb(err.__traceback__)[-1]
+            detail = ""
+            if os.environ.get("IAMLINT_DEBUG"):  # for whoever fixes the family
+                detail = "\n" + "".join(traceback.format_exception(err)).rstrip()
             problems.append(
                 Problem(
                     "internal",
                     f"rule family {family!r} failed: {type(err).__name__}: {err} "
-                    f"(at {Path(where.filename).name}:{where.lineno}); its rules did not run",
+                    f"(at {Path(where.filename).name}:{where.lineno}); its rules did not run"
+                    + detail,
                 )
             )
             continue

@@ -4,7 +4,8 @@ A suppression is written in a ``#`` or ``//`` comment (in `.tf.json`, as the val
 ``"//"`` key). Where it applies:
 
 - a comment on its own line covers the next line of code and, when that line opens a block,
-  list or call (``statement {``, ``resource "..." "..." {``, ``jsonencode({``), the whole of it;
+  list, call or heredoc (``statement {``, ``resource "..." "..." {``, ``jsonencode({``,
+  ``policy = <<EOF``), the whole of it;
 - a comment at the end of a line covers that line, and the block that line opens, if any;
 - a ``"//"`` key in JSON covers the object it is in.
 
@@ -74,6 +75,7 @@ class _Source:
         self.line_starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
         self.comments: list[_Comment] = []
         self.pairs: dict[int, int] = {}  # opener offset -> closer offset
+        self.heredocs: dict[int, int] = {}  # "<<" offset -> end of its closing marker
         self._scan()
 
     def line_of(self, offset: int) -> int:
@@ -125,7 +127,9 @@ class _Source:
                 end = text.find("*/", i + 2)
                 i = n if end < 0 else end + 2
             elif not self.is_json and text.startswith("<<", i):
-                i = self._heredoc_end(i)
+                end = self._heredoc_end(i)
+                self.heredocs[i] = end
+                i = end
             elif c in _OPENERS:
                 stack.append(i)
                 i += 1
@@ -181,7 +185,7 @@ class _Source:
         start = self.line_starts[line - 1]
         end = self.line_starts[line] if line < len(self.line_starts) else len(self.text)
         last = line
-        for opener, closer in self.pairs.items():
+        for opener, closer in [*self.pairs.items(), *self.heredocs.items()]:
             if start <= opener < end:
                 last = max(last, self.line_of(closer))
         return last

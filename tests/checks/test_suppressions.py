@@ -131,3 +131,16 @@ def test_json_comment_key_covers_its_object():
 
 def test_no_marker_is_cheap():
     assert parse_suppressions("main.tf", "locals {}\n" * 1000) == []
+
+
+def test_comment_above_a_heredoc_covers_it():
+    text = (
+        'resource "aws_iam_policy" "p" {\n'
+        "  # iamlint:ignore[W201] break-glass\n"
+        "  policy = <<-EOF\n"
+        '    {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}\n'
+        "  EOF\n"
+        "}\n"
+    )
+    (sup,) = parse_suppressions("main.tf", text)
+    assert (sup.first_line, sup.last_line) == (3, 5)
