@@ -1,9 +1,11 @@
 """`iamlint diff-access REF`: per principal, the access a change adds and removes.
 
-Semantic, not textual: both sides are reduced to what the principal can do (its identity
-policies, its groups' policies, cut by its permissions boundary when the boundary is defined
-in the same code) with `iamlint.policy`. Reordering statements, splitting one into two or
-renaming a Sid changes nothing and reports nothing.
+Semantic, not textual: both sides are reduced to what the principal can do with
+`iamlint.policy`: its identity policies and its groups', cut by its permissions boundary and
+the SCPs in scope, gathered as the privilege-escalation and guardrail rules gather them
+(`iamlint.checks.principals`). Reordering statements, splitting one into two or renaming a Sid
+changes nothing and reports nothing. Attachments whose content is not in the code (AWS managed
+policies by ARN) cannot be compared; their appearing or going away is reported as a note.
 
 Two steps per principal:
 
@@ -29,11 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from iamlint.checks.changes import GitError, repo_root
+from iamlint.checks.context import CheckContext, Config
+from iamlint.checks.principals import PrincipalScope, scope_of, scp_levels
 from iamlint.policy.catalog import Catalog, default_catalog
 from iamlint.policy.containment import Grant, is_contained
-from iamlint.policy.document import Policy, PolicyKind, parse_policy
+from iamlint.policy.document import Policy
 from iamlint.policy.effective import PrincipalPolicies, effective_permissions
-from iamlint.terraform.project import PrincipalRecord, Project, load_project
+from iamlint.terraform.project import Project, load_project
 
 MAX_WIDENED = 25  # counterexample searches per principal and direction
 
@@ -60,7 +64,7 @@ class PrincipalDiff:
 
     @property
     def empty(self) -> bool:
-        return not (self.gained or self.lost or self.widened or self.narrowed)
+        return not (self.gained or self.lost or self.widened or self.narrowed or self.notes)
 
     def to_json(self) -> dict[str, Any]:
         def rows(items: list[Widened]) -> list[dict[str, str]]:
@@ -81,26 +85,18 @@ class PrincipalDiff:
         }
 
 
-def principal_policies(project: Project, principal: PrincipalRecord) -> PrincipalPolicies:
-    """The principal's identity policies (its own and its groups'), and its boundary when the
-    boundary policy is defined in the same code."""
-    records = {r.address: r for r in project.records}
-    principals = {p.address: p for p in project.principals}
-    addresses = list(principal.identity_policies)
-    for group in principal.groups:
-        member_of = principals.get(group)
-        if member_of is not None:
-            addresses += member_of.identity_policies
-    identity = [
-        parse_policy(records[a].document, name=a, kind=PolicyKind.IDENTITY)
-        for a in dict.fromkeys(addresses)
-        if a in records
-    ]
-    boundary = None
-    bound = principal.permissions_boundary
-    if isinstance(bound, str) and bound in records:
-        boundary = parse_policy(records[bound].document, name=bound, kind=PolicyKind.BOUNDARY)
-    return PrincipalPolicies(name=principal.address, identity=identity, boundary=boundary)
+def scopes_of(project: Project, catalog: Catalog) -> dict[str, PrincipalScope]:
+    """Each role and user with everything that decides its access, gathered exactly as the
+    privilege-escalation and guardrail rules gather it (identity policies and its groups',
+    boundary, SCPs in scope, attachments whose content is not in the code)."""
+    ctx = CheckContext(project=project, config=Config(), catalog=catalog)
+    levels = scp_levels(ctx)
+    by_address = {r.address: r for r in project.records}
+    return {
+        p.address: scope_of(ctx, p, levels, by_address)
+        for p in project.principals
+        if p.type != "group"
+    }
 
 
 def _effective_actions(policies: PrincipalPolicies, catalog: Catalog) -> tuple[set[str], list[str]]:
@@ -142,12 +138,22 @@ def _widened(
 def diff_principal(
     address: str,
     type_: str,
-    before: PrincipalPolicies | None,
-    after: PrincipalPolicies | None,
+    was: PrincipalScope | None,
+    now: PrincipalScope | None,
     catalog: Catalog,
 ) -> PrincipalDiff:
-    status = "changed" if before and after else ("added" if after else "removed")
+    status = "changed" if was and now else ("added" if now else "removed")
     diff = PrincipalDiff(address, type_, status)
+    before = was.policies() if was else None
+    after = now.policies() if now else None
+    # Attachments whose content is not in the code (AWS managed policies by ARN, unresolved
+    # references) cannot be compared: say that they appeared or went away.
+    old_opaque = set(was.widening) if was else set()
+    new_opaque = set(now.widening) if now else set()
+    diff.notes += [
+        f"added: {item} (content not in this code)" for item in sorted(new_opaque - old_opaque)
+    ]
+    diff.notes += [f"removed: {item}" for item in sorted(old_opaque - new_opaque)]
     old_actions, old_open = _effective_actions(before, catalog) if before else (set(), [])
     new_actions, new_open = _effective_actions(after, catalog) if after else (set(), [])
     diff.gained = sorted(new_actions - old_actions)
@@ -170,9 +176,9 @@ def diff_principal(
 
 
 def _all_listed(policies: PrincipalPolicies, catalog: Catalog) -> set[str]:
-    """Identity-allowed actions without the boundary: those the boundary blocks are set aside
-    in the widening search, since they are not access the principal has."""
-    if policies.boundary is None:
+    """Identity-allowed actions without the caps: those the boundary or an SCP blocks are set
+    aside in the widening search, since they are not access the principal has."""
+    if policies.boundary is None and not policies.scps:
         return set()
     actions, _ = _effective_actions(PrincipalPolicies(policies.name, policies.identity), catalog)
     return actions
@@ -182,18 +188,13 @@ def diff_projects(
     before: Project, after: Project, catalog: Catalog | None = None
 ) -> list[PrincipalDiff]:
     catalog = catalog or default_catalog()
-    old = {p.address: p for p in before.principals if p.type != "group"}
-    new = {p.address: p for p in after.principals if p.type != "group"}
+    old = scopes_of(before, catalog)
+    new = scopes_of(after, catalog)
     out = []
     for address in sorted(old.keys() | new.keys()):
         was, now = old.get(address), new.get(address)
-        diff = diff_principal(
-            address,
-            (now or was).type,  # type: ignore[union-attr]
-            principal_policies(before, was) if was else None,
-            principal_policies(after, now) if now else None,
-            catalog,
-        )
+        record = (now or was).principal  # type: ignore[union-attr]
+        diff = diff_principal(address, record.type if record else "?", was, now, catalog)
         if not diff.empty or diff.status != "changed":
             out.append(diff)
     return out

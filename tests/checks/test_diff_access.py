@@ -137,3 +137,14 @@ def test_command_text_json_and_bad_ref(repo):
     assert data["principals"][0]["gained"] == ["s3:DeleteObject"]
     bad = runner.invoke(main, ["diff-access", "no-such-ref"])
     assert bad.exit_code == 2 and "error: no-such-ref:" in bad.output
+
+
+def test_managed_policy_attachment_is_noted(repo):
+    attach = (
+        '\nresource "aws_iam_role_policy_attachment" "admin" {\n'
+        "  role       = aws_iam_role.app.name\n"
+        '  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"\n}\n'
+    )
+    (change,) = diff(repo, BASE + attach)
+    assert change.gained == [] and change.status == "changed"
+    assert any("AdministratorAccess" in note and note.startswith("added:") for note in change.notes)
