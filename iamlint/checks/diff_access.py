@@ -261,7 +261,11 @@ def render_text(diffs: list[PrincipalDiff], catalog: Catalog | None = None) -> s
         lines += [f"  ? {note}" for note in diff.notes]
     gained = sum(1 for d in diffs if d.gained or d.widened)
     lost = sum(1 for d in diffs if d.lost or d.narrowed)
-    lines += ["", f"{gained} principals gain access, {lost} lose access."]
+    summary = f"{gained} principals gain access, {lost} lose access"
+    maybe = sum(1 for d in diffs if not (d.gained or d.widened) and d.notes)
+    if maybe:
+        summary += f", {maybe} may gain or lose access the code does not show (see ?)"
+    lines += ["", summary + "."]
     return "\n".join(lines) + "\n"
 
 
