@@ -70,6 +70,14 @@ EXIT_OK, EXIT_INPUT = 0, 2
     "pull-request review suggestions.",
 )
 @click.option(
+    "--recent-days",
+    type=click.IntRange(min=0),
+    default=14,
+    show_default=True,
+    help="Keep anything written in the last N days (git blame): too new for the evidence. "
+    "0 turns the margin off.",
+)
+@click.option(
     "--var-file", "var_files", multiple=True, type=click.Path(exists=True, path_type=Path)
 )
 def fix(
@@ -81,6 +89,7 @@ def fix(
     keep: tuple[str, ...],
     mode: str,
     output_format: str,
+    recent_days: int,
     var_files: tuple[Path, ...],
 ) -> None:
     """Narrow the IAM policies under PATHS to what the usage evidence shows, one stage at a time.
@@ -104,7 +113,8 @@ def fix(
         sys.exit(EXIT_INPUT)
     result = run_fix(list(paths) or [Path(".")], snapshot, stage, default_catalog(),
                      set(addresses) or None, {k.lower() for k in keep}, None,
-                     list(var_files), grant_denied=grant_denied)  # fmt: skip
+                     list(var_files), grant_denied=grant_denied,
+                     recent_days=recent_days)  # fmt: skip
     if mode == "write":
         for display in result.changed_files:
             _write_atomically(Path(display), result.patched[display])

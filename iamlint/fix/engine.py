@@ -21,6 +21,7 @@ from iamlint.checks.finding import Edit
 from iamlint.fix.apply import OverlappingEdits, apply_edits
 from iamlint.fix.evidence import PrincipalUsage, principal_arns, usage_for
 from iamlint.fix.planner import SourceTexts, StatementPlan, plan_grant, plan_statement
+from iamlint.fix.recent import RecentlyWritten
 from iamlint.policy.catalog import Catalog
 from iamlint.policy.containment import Grant, is_contained
 from iamlint.policy.document import Policy, PolicyKind, parse_policy
@@ -64,6 +65,7 @@ def plan_project(
     grant_denied: bool = False,
     cwd: Path | None = None,
     texts_in_memory: dict[str, str] | None = None,
+    recent: RecentlyWritten | None = None,
 ) -> tuple[list[PrincipalReport], dict[str, str]]:
     """Statement plans for every principal in the snapshot (or the given addresses)."""
     texts = SourceTexts((cwd or Path.cwd()).resolve())
@@ -104,7 +106,7 @@ def plan_project(
                 continue
             for statement in _policy(record).statements:
                 plan = plan_statement(
-                    record, statement, usage, stage, catalog, texts, keep or set()
+                    record, statement, usage, stage, catalog, texts, keep or set(), recent
                 )
                 if plan is not None:
                     report.plans.append(plan)
@@ -210,11 +212,22 @@ def fix(
     var_files: list[Path] | None = None,
     cwd: Path | None = None,
     grant_denied: bool = False,
+    recent_days: int = 0,
 ) -> FixResult:
     cwd = (cwd or Path.cwd()).resolve()
     project = load_project(paths, var_files, cwd)
+    recent = RecentlyWritten(cwd, recent_days) if recent_days > 0 else None
     reports, texts = plan_project(
-        project, snapshot, stage, catalog, addresses, keep, mapping, grant_denied, cwd
+        project,
+        snapshot,
+        stage,
+        catalog,
+        addresses,
+        keep,
+        mapping,
+        grant_denied,
+        cwd,
+        recent=recent,
     )
     result = FixResult(reports=reports)
     while True:
@@ -353,14 +366,22 @@ def _prove(
         failing += _still_allows_usage(report, usage, old, new, catalog)
     if failing:
         return failing
-    # (c) planning again on the patched text changes nothing.
+    # (c) planning again on the patched text changes nothing. What the first run kept for being
+    # recently written is kept again (the patched lines have no history of their own).
+    recent_kept = {
+        action.lower()
+        for r in reports
+        for p in r.plans
+        for action, why in p.kept.items()
+        if "-day margin" in why
+    }
     again, _ = plan_project(
         patched_project,
         snapshot,
         stage,
         catalog,
         addresses,
-        keep,
+        (keep or set()) | recent_kept,
         mapping,
         grant_denied,
         cwd,

@@ -58,6 +58,7 @@ def plan_statement(
     catalog: Catalog,
     texts: dict[str, str],
     keep: set[str],
+    recent: Any = None,
 ) -> StatementPlan | None:
     if statement.effect is not Effect.ALLOW:
         return None  # Deny statements are never touched
@@ -75,7 +76,13 @@ def plan_statement(
     before = [str(a) for a in actions]
     plan.before = before
     after: list[str] = []
-    for pattern in before:
+    for position, pattern in enumerate(before):
+        age = _recently_written(record, statement.index, position, recent)
+        if age is not None:
+            plan.kept[pattern] = (f"written {age:.0f} days ago, inside the {recent.days}-day "
+                                  "margin: too new for the evidence to show its use")  # fmt: skip
+            after.extend([pattern] if pattern not in after else [])
+            continue
         replaced, reasons = _narrow(pattern, usage, stage, catalog, keep)
         plan.kept.update(reasons)
         after.extend(r for r in replaced if r not in after)
@@ -93,6 +100,14 @@ def plan_statement(
     plan.edits = rewrite(site, after)
     plan.site = (site.file, site.start, site.end)
     return plan
+
+
+def _recently_written(record: PolicyRecord, index: int, position: int, recent: Any) -> float | None:
+    if recent is None:
+        return None
+    base = f"/Statement/{index}/Action"
+    loc = record.spans.get(f"{base}/{position}") or record.spans.get(base)
+    return recent.is_recent(loc) if loc is not None else None
 
 
 def _same(before: list[str], after: list[str]) -> bool:
