@@ -8,9 +8,10 @@ reference_policies_evaluation-logic-cross-account.html):
    RCPFullAWSAccess at every level and it cannot be detached.
 3. Within one account, an Allow in the identity policies (cut by the permissions boundary and
    the session policy) or in the resource policy is enough. A resource-policy Allow that names
-   the IAM user or the role *session* directly, or ``"*"``, is not cut by the boundary or session
-   policy (``"*"``: as iam-simulate reads it; AWS's pages do not say); one that names the role
-   ARN is; one that names the account only delegates to IAM.
+   the IAM user or the role *session* directly is not cut by the boundary or session policy;
+   ``"*"`` is not cut by the boundary (as iam-simulate reads it; AWS's pages do not say) but is
+   by the session policy; one that names the role ARN is cut by both; one that names the account
+   only delegates to IAM.
 4. Across accounts, both the identity side and the resource policy must allow.
 
 Every step is three-valued, so the answer is allowed, possibly allowed (naming what leaves it
@@ -232,8 +233,10 @@ def _decide(request: Request, policies: Authorization, catalog: Catalog | None) 
     if same_account:
         grant = (
             identity_path
-            # "*" names the caller as directly as its own ARN does (iam-simulate reads it so too).
-            | named(PrincipalMatch.DIRECT, PrincipalMatch.EVERYONE)
+            | named(PrincipalMatch.DIRECT)
+            # "*" escapes the boundary (as iam-simulate reads it) but not the session policy,
+            # which spares only grants to the session's own ARN (access_policies.html).
+            | (named(PrincipalMatch.EVERYONE) & session_allow)
             | (named(PrincipalMatch.ROLE) & boundary_allow & session_allow)
         )
     else:

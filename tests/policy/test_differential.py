@@ -3,15 +3,16 @@
 iam-simulate is an independent evaluator (AGPL, so it is installed at test time into the
 gitignored ``.oracle/`` folder and run as an external node process; none of its code or test
 data is in this repository). Every generated case is a random combination, over a small universe
-of actions and resources, of identity policies, a permissions boundary, SCP and RCP levels, a
-resource policy and request context. All cases run in one node process.
+of actions and resources, of identity policies, a permissions boundary, a session policy, SCP
+and RCP levels, a resource policy and request context. All cases run in one node process.
 
-Any disagreement fails the test. No exceptions are needed at present; three readings of AWS's
-documentation were aligned with iam-simulate rather than excused, and are documented where they
-live: RCPs only deny (RCPFullAWSAccess cannot be detached; iamlint/policy/evaluate.py); a
-same-account resource policy with ``Principal: "*"`` is not cut by the permissions boundary
-(evaluate.py); and an unresolvable policy variable invalidates a Resource/NotResource pattern
-only when the ARN's fixed part matches (iamlint/policy/patterns.py).
+Any disagreement fails the test unless `documented_exception` (below) explains it with a
+citation (one: session policies versus resource policies naming the session ARN). Three other
+readings of AWS's documentation were aligned with iam-simulate rather than excused, and are
+documented where they live: RCPs only deny (RCPFullAWSAccess cannot be detached;
+iamlint/policy/evaluate.py); a same-account resource policy with ``Principal: "*"`` is not cut by
+the permissions boundary (evaluate.py); and an unresolvable policy variable invalidates a
+Resource/NotResource pattern only when the ARN's fixed part matches (iamlint/policy/patterns.py).
 """
 
 from __future__ import annotations
@@ -206,6 +207,11 @@ def generate_case(rng: random.Random) -> dict[str, Any]:
         "context": context,
         "identity": [_policy(rng) for _ in range(rng.randint(0, 2))],
         "boundary": _policy(rng, (1, 2)) if rng.random() < 0.3 else None,
+        "session": (
+            _policy(rng, (1, 2))
+            if principal.startswith("arn:aws:sts:") and rng.random() < 0.3
+            else None
+        ),
         "scps": _org_levels(rng) if rng.random() < 0.3 else [],
         "rcps": _rcp_levels(rng) if rng.random() < 0.2 else [],
         "resource_policy": (
@@ -240,6 +246,8 @@ def to_simulation(case: dict[str, Any]) -> dict[str, Any]:
         "serviceControlPolicies": org(case["scps"], "scp"),
         "resourceControlPolicies": org(case["rcps"], "rcp"),
     }
+    if case["session"] is not None:
+        simulation["sessionPolicy"] = case["session"]
     if case["boundary"] is not None:
         simulation["permissionBoundaryPolicies"] = [{"name": "pb", "policy": case["boundary"]}]
     if case["resource_policy"] is not None:
@@ -256,6 +264,11 @@ def our_decision(case: dict[str, Any]) -> Outcome:
         boundary=(
             parse_policy(case["boundary"], name="pb", kind=PolicyKind.BOUNDARY)
             if case["boundary"] is not None
+            else None
+        ),
+        session=(
+            parse_policy(case["session"], name="session", kind=PolicyKind.SESSION)
+            if case["session"] is not None
             else None
         ),
         scps=[level(lv, PolicyKind.SCP, "scp") for lv in case["scps"]],
@@ -281,6 +294,28 @@ ORACLE_NAMES = {
     "ExplicitlyDenied": Outcome.EXPLICITLY_DENIED,
     "ImplicitlyDenied": Outcome.IMPLICITLY_DENIED,
 }
+
+
+def documented_exception(case: dict[str, Any], ours: Outcome, theirs: str) -> str | None:
+    """A known, reasoned difference, or None. Each one says why we keep our answer."""
+    rp = case["resource_policy"]
+    names_session = rp is not None and any(
+        s["Effect"] == "Allow" and s.get("Principal") == {"AWS": case["principal"]}
+        for s in rp["Statement"]
+    )
+    if (
+        case["session"] is not None
+        and case["principal"].startswith("arn:aws:sts:")
+        and names_session
+        and ours is Outcome.ALLOWED
+        and theirs == "ImplicitlyDenied"
+        and our_decision({**case, "session": None}) is Outcome.ALLOWED
+    ):
+        # IAM User Guide, access_policies.html#policies_session: when a resource-based policy
+        # names the *session* ARN, its permissions are added after the session is created and
+        # "the session policy doesn't limit these". iam-simulate applies the session policy.
+        return "session policy does not limit a resource policy that names the session ARN"
+    return None
 
 
 @pytest.fixture(scope="module")
@@ -325,16 +360,20 @@ def test_generated_cases_agree_with_iam_simulate(oracle: Path) -> None:
     # The generator only builds valid simulations; an oracle error means the generator is wrong.
     assert not errors, json.dumps(errors[:3], indent=1)
     disagreements = []
+    excused = 0
     outcomes: dict[str, int] = {}
     for case, result in zip(cases, results, strict=True):
         ours = our_decision(case)
         outcomes[result["result"]] = outcomes.get(result["result"], 0) + 1
         if ORACLE_NAMES[result["result"]] is ours:
             continue
+        if documented_exception(case, ours, result["result"]):
+            excused += 1
+            continue
         disagreements.append({"case": case, "ours": ours.value, "iam-simulate": result["result"]})
     # The generator must exercise every outcome, or agreement would mean little.
     assert all(outcomes.get(name, 0) > 120 for name in ORACLE_NAMES), outcomes
     assert not disagreements, (
-        f"{len(disagreements)} of {len(cases)} disagree; first ones:\n"
+        f"{len(disagreements)} of {len(cases)} disagree ({excused} documented exceptions);\n"
         + json.dumps(disagreements[:3], indent=1)
     )
