@@ -77,8 +77,8 @@ def test_a_second_run_changes_nothing(repo):
 def test_a_plan_that_would_widen_is_dropped(repo, monkeypatch):
     real = engine.plan_statement
 
-    def widening(record, statement, usage, stage, catalog, texts, keep):
-        plan = real(record, statement, usage, stage, catalog, texts, keep)
+    def widening(record, statement, usage, stage, catalog, texts, keep, recent=None):
+        plan = real(record, statement, usage, stage, catalog, texts, keep, recent)
         if plan is not None and plan.edits and "etl_extra" in plan.label:
             from iamlint.checks.finding import Edit
 
