@@ -365,6 +365,12 @@ def _as_kind(policy: Policy, kind: PolicyKind) -> Policy:
 
 def _only_account(scope: PrincipalScope) -> str | None:
     """The single account the principal's own resource ARNs name, if exactly one: its account."""
+    accounts = accounts_named(scope)
+    return accounts[0] if len(accounts) == 1 else None
+
+
+def accounts_named(scope: PrincipalScope) -> list[str]:
+    """The 12-digit accounts the principal's identity policies name in resource ARNs."""
     accounts: set[str] = set()
     for granting in scope.identity:
         for statement in granting.policy.statements:
@@ -372,7 +378,7 @@ def _only_account(scope: PrincipalScope) -> str | None:
                 for value in statement.resources:
                     if isinstance(value, str) and (m := _ACCOUNT.match(value)):
                         accounts.add(m.group(1))
-    return accounts.pop() if len(accounts) == 1 else None
+    return sorted(accounts)
 
 
 # --- SCPs ----------------------------------------------------------------------------------
@@ -425,6 +431,7 @@ __all__ = [
     "Granting",
     "PrincipalScope",
     "ScpLevel",
+    "accounts_named",
     "find_principal",
     "policy_arn",
     "scope_of",

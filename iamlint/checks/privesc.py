@@ -378,14 +378,25 @@ def reach_own(
     judge: Judge, action: str, target: str | Unknown, context: RequestContext | None = None
 ) -> Probe:
     """A probe on one of the principal's own ARNs. While only its account is unknown, a grant
-    that matches it in a made-up account matches it in every account (an account wildcard)."""
-    if isinstance(target, Unknown):
-        filled = principals.fill_unknown(target, principals.PLACEHOLDER_ACCOUNT)
-        if filled is not None:
-            found = judge.reach(action, resource=filled, context=context)
-            if found.reach is not Reach.NONE:
-                return found
-    return judge.reach(action, resource=target, context=context)
+    that matches it in a made-up account matches it in every account (an account wildcard);
+    one that matches it only in an account the policies name is possible (if the principal is
+    in that account). Any other unknown ARN is not guessed at."""
+    if not isinstance(target, Unknown):
+        return judge.reach(action, resource=target, context=context)
+    nothing = Probe(action, target, Reach.NONE, (), (), (), None)
+    filled = principals.fill_unknown(target, principals.PLACEHOLDER_ACCOUNT)
+    if filled is None:
+        return nothing
+    found = judge.reach(action, resource=filled, context=context)
+    if found.reach is not Reach.NONE:
+        return found
+    for account in principals.accounts_named(judge.scope):
+        candidate = principals.fill_unknown(target, account)
+        found = judge.reach(action, resource=candidate, context=context)
+        if found.reach is not Reach.NONE:
+            reason = f"if {target.text} is in account {account}"
+            return replace(found, reach=Reach.POSSIBLE, reasons=(reason, *found.reasons))
+    return nothing
 
 
 def _partial_hit(judge: Judge, method: Method) -> Hit | None:

@@ -102,17 +102,17 @@ def probe(
     if not mine.outcome.possible:
         return Probe(action, target, Reach.NONE, (), (), (), mine)
     if not scope.scp_levels:
-        return _classify(request, mine, [mine])
+        return _classify(scope, request, mine, None)
     scps = scp_decision(scope, catalog, request, assumed=True)
     if scps.outcome.possible:
-        return _classify(request, mine, [mine, scps])
+        return _classify(scope, request, mine, scps)
     if not scope.assumed_levels:
         return Probe(action, target, Reach.NONE, (), (), (), scps)
     sure = scp_decision(scope, catalog, request, assumed=False)
     if not sure.outcome.possible:
         return Probe(action, target, Reach.NONE, (), (), (), scps)
     targets = ", ".join(level.target for level in scope.assumed_levels)
-    found = _classify(request, mine, [mine, sure])
+    found = _classify(scope, request, mine, sure)
     reason = f"unless the SCPs attached to {targets} apply to this principal"
     return Probe(
         action,
@@ -125,22 +125,27 @@ def probe(
     )
 
 
-def _classify(request: Request, mine: Decision, decisions: list[Decision]) -> Probe:
+def _classify(
+    scope: PrincipalScope, request: Request, mine: Decision, scps: Decision | None
+) -> Probe:
     """Definite or possible (see the module's docstring), from the principal's own decision
     and the SCPs' decision."""
     reasons: list[str] = []
     except_when: list[str] = []
     if not any(ref.applies is Tri.TRUE for ref in mine.allowed_by):
         reasons += [ref_text(ref) for ref in mine.allowed_by if ref.applies is Tri.UNKNOWN]
-    for decision in decisions:
-        reasons += [q for q in decision.open_questions if q.startswith("may be blocked")]
-        for ref in decision.denied_by:
-            if ref.applies is not Tri.UNKNOWN:
-                continue
-            if _avoidable(ref.statement):
-                except_when.append(_deny_text(ref))
-            else:
-                reasons.append(f"may be denied by {ref_text(ref)}")
+    own_reasons, own_excepts = _open_parts(mine)
+    reasons += own_reasons
+    except_when += own_excepts
+    if scps is not None:
+        # The SCPs' decision is shared by many probes: read it once.
+        key = ("open-parts", id(scps))
+        parts = scope.shared.get(key)
+        if parts is None:
+            parts = scope.shared[key] = (scps, _open_parts(scps))
+        scp_reasons, scp_excepts = parts[1]
+        reasons += scp_reasons
+        except_when += scp_excepts
     return Probe(
         request.action,
         request.resource,
@@ -150,6 +155,20 @@ def _classify(request: Request, mine: Decision, decisions: list[Decision]) -> Pr
         tuple(dict.fromkeys(except_when)),
         mine,
     )
+
+
+def _open_parts(decision: Decision) -> tuple[list[str], list[str]]:
+    """What leaves a decision open: (reasons that make it possible, Denies the caller avoids)."""
+    reasons = [q for q in decision.open_questions if q.startswith("may be blocked")]
+    except_when: list[str] = []
+    for ref in decision.denied_by:
+        if ref.applies is not Tri.UNKNOWN:
+            continue
+        if _avoidable(ref.statement):
+            except_when.append(_deny_text(ref))
+        else:
+            reasons.append(f"may be denied by {ref_text(ref)}")
+    return reasons, except_when
 
 
 @dataclass(frozen=True, slots=True)
