@@ -369,6 +369,19 @@ class Catalog:
             keys.extend(rt.condition_keys)
         return tuple(dict.fromkeys(keys))
 
+    def condition_key_type(self, service: str, key: str) -> str | None:
+        """The catalog's type of a service condition key ("String", "ArrayOfString", ...)."""
+        if not self._data.services.service_exists(service.lower()):
+            return None
+        try:
+            keys = self._data.conditions._get_conditions(service.lower())
+        except (FileNotFoundError, AttributeError):
+            return None
+        for name, details in keys.items():
+            if name.lower() == key.lower():
+                return str(details.get("type", "")) or None
+        return None
+
     def accepts_only_wildcard_resource(self, action: str) -> bool | None:
         """True when ``"Resource": "*"`` is the only value that can ever match; None if unknown."""
         info = self.action(action)

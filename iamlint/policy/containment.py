@@ -250,7 +250,31 @@ def _conditions_imply(s: Iterable[ConditionClause], t: Iterable[ConditionClause]
     return all(any(_clause_implies(cs, ct) for cs in s) for ct in t)
 
 
-def _clauses_contradict(s: Iterable[ConditionClause], t: Iterable[ConditionClause]) -> bool:
+# Global keys that carry several values; every other global key holds one value per request.
+_MULTIVALUED_GLOBAL_KEYS = frozenset(
+    {
+        "aws:tagkeys",
+        "aws:calledvia",
+        "aws:principalservicenameslist",
+        "aws:principalorgpaths",
+        "aws:sourceorgpaths",
+        "aws:resourceorgpaths",
+    }
+)
+
+
+def _single_valued(catalog: Catalog, key: str) -> bool:
+    lowered = key.lower()
+    if lowered.startswith("aws:"):
+        return lowered.split("/")[0] not in _MULTIVALUED_GLOBAL_KEYS
+    service = lowered.split(":")[0]
+    kind = catalog.condition_key_type(service, key)
+    return kind is not None and not kind.startswith("ArrayOf")
+
+
+def _clauses_contradict(
+    catalog: Catalog, s: Iterable[ConditionClause], t: Iterable[ConditionClause]
+) -> bool:
     """Can no request satisfy both? (Only the plain single-key equality cases are recognized.)"""
     for cs in s:
         for ct in t:
@@ -258,7 +282,12 @@ def _clauses_contradict(s: Iterable[ConditionClause], t: Iterable[ConditionClaus
                 continue
             assert isinstance(cs.values, tuple) and isinstance(ct.values, tuple)
             ops = {cs.operator, ct.operator}
-            if ops in ({"StringEquals"}, {"Bool"}) and not set(cs.values) & set(ct.values):
+            # Two different values for one key exclude each other only if it holds one value.
+            if (
+                ops in ({"StringEquals"}, {"Bool"})
+                and not set(cs.values) & set(ct.values)
+                and _single_valued(catalog, cs.key)
+            ):
                 return True
             if ops == {"StringEquals", "StringNotEquals"}:
                 eq, ne = (cs, ct) if cs.operator == "StringEquals" else (ct, cs)
@@ -618,7 +647,7 @@ def _check_conditions(
         if any(_implies(e, d) for d in a_deny):
             continue
         for s in live:
-            if not _clauses_contradict(s.clauses, e.clauses):
+            if not _clauses_contradict(analysis.catalog, s.clauses, e.clauses):
                 reason = f"denied by {e.origin}"
                 return _counterexample(analysis, s, e, action, resource, reason, uncatalogued)
     return None

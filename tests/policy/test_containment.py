@@ -93,6 +93,15 @@ def test_contradictory_deny_condition_is_harmless() -> None:
     assert is_contained(a, b).contained
 
 
+def test_disjoint_values_contradict_only_for_single_valued_keys() -> None:
+    tags_a = {"StringEquals": {"aws:TagKeys": "a"}}
+    tags_b = {"StringEquals": {"aws:TagKeys": "b"}}
+    a = policy(allow("s3:GetObject", Condition=tags_a))
+    b = policy(allow("s3:GetObject"), deny("s3:GetObject", Condition=tags_b))
+    result = is_contained(a, b)  # a request tagged with both keys satisfies both conditions
+    assert not result.contained
+
+
 def test_deny_in_a_cancels_allow() -> None:
     a = policy(allow("s3:*"), deny("s3:*", "arn:aws:s3:::b/*"))
     b = policy(

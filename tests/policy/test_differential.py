@@ -372,7 +372,7 @@ def test_generated_cases_agree_with_iam_simulate(oracle: Path) -> None:
             continue
         disagreements.append({"case": case, "ours": ours.value, "iam-simulate": result["result"]})
     # The generator must exercise every outcome, or agreement would mean little.
-    assert all(outcomes.get(name, 0) > 120 for name in ORACLE_NAMES), outcomes
+    assert all(outcomes.get(name, 0) > 100 for name in ORACLE_NAMES), outcomes
     assert not disagreements, (
         f"{len(disagreements)} of {len(cases)} disagree ({excused} documented exceptions);\n"
         + json.dumps(disagreements[:3], indent=1)

@@ -300,3 +300,32 @@ def test_explanations_name_the_statements() -> None:
     identity = policy(allow("s3:GetObject", Sid="Read"), name="aws_iam_policy.reader")
     decision = decide(request("s3:GetObject"), Authorization(identity=[identity]))
     assert "aws_iam_policy.reader" in decision.explain() and "(Read)" in decision.explain()
+
+
+def test_session_policy_caps_but_not_grants_to_the_session_arn() -> None:
+    # IAM/latest/UserGuide/access_policies.html#policies_session
+    identity = policy(allow("s3:*"))
+    session = policy(allow("s3:GetObject"), kind=PolicyKind.SESSION, name="session")
+    capped = Authorization(identity=[identity], session=session)
+    assert decide(request("s3:GetObject", principal=SESSION), capped).outcome is Outcome.ALLOWED
+    assert (
+        decide(request("s3:PutObject", principal=SESSION), capped).outcome
+        is Outcome.IMPLICITLY_DENIED
+    )
+    to_session = policy(
+        allow("s3:PutObject", "arn:aws:s3:::amzn-s3-demo-bucket/*", Principal={"AWS": SESSION}),
+        kind=PolicyKind.RESOURCE,
+    )
+    to_role = policy(
+        allow("s3:PutObject", "arn:aws:s3:::amzn-s3-demo-bucket/*", Principal={"AWS": ROLE}),
+        kind=PolicyKind.RESOURCE,
+    )
+    put = request("s3:PutObject", principal=SESSION)
+    assert (
+        decide(put, Authorization(session=session, resource_policy=to_session)).outcome
+        is Outcome.ALLOWED
+    )
+    assert (
+        decide(put, Authorization(session=session, resource_policy=to_role)).outcome
+        is Outcome.IMPLICITLY_DENIED
+    )
