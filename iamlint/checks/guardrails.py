@@ -7,8 +7,9 @@
   code does not say that the principal sits below that target.
 - G504 boundary escape, for principals that carry a boundary (or must): creating a role or user,
   setting or removing a boundary, or attaching or writing policies, when no
-  ``iam:PermissionsBoundary`` condition pins the boundary; or changing its own boundary
-  policy. Probed with a request that names some other boundary.
+  ``iam:PermissionsBoundary`` condition pins the boundary; rewriting any managed policy (its
+  boundary is one); or changing its own boundary policy or boundary. Probed with a request
+  that names some other boundary.
 - G505 a guardrail the configuration asks for (``admin-role-pattern``: IAM changes denied to
   every other principal; ``approved-regions``: requests elsewhere denied) that no attached SCP
   in the repository implements. Only when configured, and only in repositories that define
@@ -233,6 +234,7 @@ def _escape_hits(judge: Judge) -> list[Hit]:
         (_CREATE, "create a principal without the boundary"),
         (_SET_BOUNDARY, "set or remove any principal's boundary"),
         (_CHANGE_POLICIES, "change a principal's policies without a boundary condition"),
+        (_EDIT_POLICY[:2], "rewrite any managed policy, its own boundary included"),
     ):
         for action in group:
             if not judge.may_allow(action):

@@ -82,7 +82,15 @@ def test_grants_denied_by_scps() -> None:
 
 def test_boundary_escape() -> None:
     findings = {f.address: f for f in run("escape.tf") if f.rule == "G504"}
-    assert set(findings) == {"aws_iam_role.creator", "aws_iam_role.unpinner"}
+    assert set(findings) == {
+        "aws_iam_role.creator",
+        "aws_iam_role.unpinner",
+        "aws_iam_role.rewriter",
+    }
+    rewriter = findings["aws_iam_role.rewriter"]
+    assert "rewrite any managed policy" in rewriter.message
+    # Its boundary's content is not in the code: possible, and it says why.
+    assert rewriter.certainty is Certainty.POSSIBLE
     assert "iam:CreateRole" in findings["aws_iam_role.creator"].message
     assert "its own boundary" in findings["aws_iam_role.unpinner"].message
     # delegated pins iam:PermissionsBoundary; free has no boundary and none is required.
