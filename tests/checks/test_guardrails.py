@@ -130,3 +130,15 @@ def test_a_shared_dead_grant_is_one_finding() -> None:
     (found,) = [f for f in run("shared.tf") if f.rule == "G502"]
     assert found.address == "aws_iam_policy.shared"
     assert found.message.startswith("for role a, role b, the whole statement")
+
+
+def test_both_required_guardrails_missing() -> None:
+    project = load_project([ROOT / "fixtures" / "checks" / "privesc" / "scp.tf"], cwd=ROOT)
+    ctx = CheckContext(project, ORG, default_catalog(), builtin_registry().severities())
+    findings = [f for f in guardrails.run(ctx) if f.rule == "G505"]
+    subjects = sorted(f.subject for f in findings)
+    assert subjects == [
+        "deny IAM changes",
+        "deny requests outside the approved regions",
+    ]
+    assert all(f.certainty is Certainty.DEFINITE for f in findings)
