@@ -5,9 +5,10 @@ is judged as AWS would judge it: its inline, attached and group policies togethe
 permissions boundary and the SCPs in scope, minus Deny statements (`iamlint.checks.probe`).
 
 - P301 privilege escalation: every action of a documented method (`rules/privesc.json`) reaches
-  an arbitrary resource, or a self-targeting IAM action reaches the principal itself (its own
-  role, user, groups or attached policies). The finding names the methods and which statement
-  grants each action.
+  an arbitrary resource; or a self-targeting IAM action reaches the principal itself (its own
+  role, user, groups or attached policies); or PassRole reaches only named roles, one of which
+  is defined in the code and can do more than the principal (possible: that role must trust
+  the service). The finding names the methods and which statement grants each action.
 - P302 data exfiltration, P303 credentials exposure, P304 permissions management: the
   family's actions reach an arbitrary resource. Actions that accept only ``"Resource": "*"``
   are left out: no resource constraint is possible for them, and those in the sets return the
@@ -18,7 +19,9 @@ permissions boundary and the SCPs in scope, minus Deny statements (`iamlint.chec
 A conditional Allow, an unknown value, a boundary whose content is not in the code, or an SCP
 of assumed scope make a finding *possible* (one severity step lower, reasons named). Attached
 policies whose content is not in the code (AWS-managed ARNs, unresolved attachments) are never
-guessed at: a method they could complete is reported as possible, naming them.
+guessed at: a method they could complete is reported as possible, naming them. A policy
+document nothing in the code uses (handed to a remote module) is judged as an identity policy,
+only possibly.
 """
 
 from __future__ import annotations
@@ -106,7 +109,7 @@ class Judge:
 
     ctx: CheckContext
     scope: PrincipalScope
-    _cache: dict[tuple[str, str], Probe] = field(default_factory=dict)
+    _cache: dict[tuple[str, str, str], Probe] = field(default_factory=dict)
     _granted_cache: frozenset[str] | None = None
     _statement_cache: list[tuple[Statement, frozenset[str] | None]] | None = None
     _passable: list[Passable] | None = None
