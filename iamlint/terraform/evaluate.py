@@ -8,6 +8,7 @@ expression's source text and location: it is never guessed and never dropped.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -559,10 +560,9 @@ def _merge_parts(pieces: list[str | None]) -> tuple[str | None, ...]:
 
 def render_template_file(file: SourceFile, variables: dict[str, Any], scope: Scope) -> Any:
     """``templatefile()``: the file's text as a template over the given variables only."""
-    from iamlint.terraform.syntax import Literal, Template, TemplateParser
+    from iamlint.terraform.syntax import Literal, Template
 
-    converter = TemplateParser(file.text, file.display)
-    parts = converter._template_parts(file.text, 0)
+    parts = _template_file_parts(file.text, file.display)
     template = Template(
         (0, len(file.text)),
         parts,
@@ -574,6 +574,15 @@ def render_template_file(file: SourceFile, variables: dict[str, Any], scope: Sco
     inner = Scope(scope.instance, file, names={k: v for k, v in variables.items()})
     # Inside a template file only the given variables exist, not var./local. of the caller.
     return _TemplateFileEvaluator(inner, set(variables)).eval(template)
+
+
+@functools.lru_cache(maxsize=256)
+def _template_file_parts(text: str, display: str) -> list[Any]:
+    """A template file is split once however many times it is rendered (modules often render
+    one template per instance). Callers must not mutate the parts."""
+    from iamlint.terraform.syntax import TemplateParser
+
+    return TemplateParser(text, display)._template_parts(text, 0)
 
 
 class _TemplateFileEvaluator(Evaluator):

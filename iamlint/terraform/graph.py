@@ -307,15 +307,11 @@ def _attach_policies(records: list[PolicyRecord], principal: PrincipalRecord, va
         if not isinstance(item, str):
             continue
         arn = str(item)
-        named = [
-            r
-            for r in index.get("aws_iam_policy", [])
-            if r.resource_type == "aws_iam_policy"
-            and arn.startswith("arn:")
-            and ":policy/" in arn
-            and isinstance(r.attached_to, list)
-            and r.name == arn.rsplit("/", 1)[-1]
-        ]
+        named = (
+            index.get(f"aws_iam_policy named {arn.rsplit('/', 1)[-1]}", [])
+            if arn.startswith("arn:") and ":policy/" in arn
+            else []
+        )
         if named:
             principal.identity_policies.append(named[0].address)
             named[0].attached_to.append(principal.address)
@@ -334,8 +330,8 @@ def _records_index(records: list[PolicyRecord]) -> dict[str, list[PolicyRecord]]
     index: dict[str, list[PolicyRecord]] = {}
     for record in records:
         index.setdefault(record.address, []).append(record)
-        if record.resource_type == "aws_iam_policy":
-            index.setdefault("aws_iam_policy", []).append(record)
+        if record.resource_type == "aws_iam_policy" and isinstance(record.name, str):
+            index.setdefault(f"aws_iam_policy named {record.name}", []).append(record)
     _INDEX_CACHE.clear()
     _INDEX_CACHE[id(records)] = (len(records), index)
     return index
