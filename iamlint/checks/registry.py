@@ -19,19 +19,16 @@ from typing import Any
 
 import jsonschema
 
+from iamlint.checks.families import FAMILIES
 from iamlint.checks.finding import Finding, Severity
 
 FamilyRun = Callable[[Any], Iterable[Finding]]
 
 # Family name -> the module holding its `run`, or the function itself (tests register their
-# own tiny family this way). Order is irrelevant: findings are sorted after the run.
+# own tiny family this way). One list of modules, in iamlint/checks/families.py; a family's
+# name is its module's last part and matches the `family` of its pack in rules/.
 FAMILY_MODULES: dict[str, str | FamilyRun] = {
-    "validity": "iamlint.checks.validity",
-    "wildcards": "iamlint.checks.wildcards",
-    "privesc": "iamlint.checks.privesc",
-    "trust": "iamlint.checks.trust",
-    "guardrails": "iamlint.checks.guardrails",
-    "usage": "iamlint.checks.usage",
+    module.rsplit(".", 1)[-1]: module for module in FAMILIES
 }
 
 BUILTIN_PACKAGE = "iamlint.rules_data"

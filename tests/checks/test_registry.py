@@ -134,3 +134,9 @@ def _builtin(family: str) -> str:
 def test_missing_pack_file(tmp_path):
     with pytest.raises(CatalogError, match="cannot read the rule pack"):
         load_registry([tmp_path / "nope.json"])
+
+
+def test_every_family_module_has_a_pack():
+    from iamlint.checks.registry import FAMILY_MODULES
+
+    assert set(FAMILY_MODULES) <= set(builtin_registry().families())
