@@ -37,7 +37,7 @@ from iamlint.checks import support as s
 from iamlint.checks.context import CheckContext
 from iamlint.checks.finding import Certainty, Finding
 from iamlint.checks.principals import Granting, PrincipalScope, scopes
-from iamlint.checks.probe import Probe, Reach, probe
+from iamlint.checks.probe import Probe, Reach, probe, settle
 from iamlint.model import Location, Unknown
 from iamlint.policy.approximate import FLIP, OVER, approx_values
 from iamlint.policy.catalog import AccessLevel, Catalog
@@ -146,7 +146,7 @@ class Judge:
         type): a permissions-management sweep of ``*`` asks a few hundred questions, not
         thousands."""
         groups: dict[tuple[object, ...], list[str]] = {}
-        for action in actions:
+        for action in actions:  # (the same context as `reach` without one: the scope's)
             groups.setdefault(self._signature(action), []).append(action)
         out: list[Probe] = []
         for members in groups.values():
@@ -157,7 +157,10 @@ class Judge:
     def _signature(self, action: str) -> tuple[object, ...]:
         info = self.catalog.action(action)
         types = self.catalog.resource_types(action)
-        head = (info.wildcard_only if info else None, types[0].arn_format if types else "*")
+        # Conditions on keys the action never carries are settled per action (`settle`).
+        settled = settle(self.scope, self.catalog, action, self.scope.context())
+        absent = getattr(settled, "absent", frozenset())
+        head = (info.wildcard_only if info else None, types[0].arn_format if types else "*", absent)
         name = action.lower()
         bits = tuple(
             (name in names) if names is not None else match_action(statement, action)
