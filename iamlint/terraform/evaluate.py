@@ -579,10 +579,14 @@ def render_template_file(file: SourceFile, variables: dict[str, Any], scope: Sco
 @functools.lru_cache(maxsize=256)
 def _template_file_parts(text: str, display: str) -> list[Any]:
     """A template file is split once however many times it is rendered (modules often render
-    one template per instance). Callers must not mutate the parts."""
+    one template per instance), and cached by content like `.tf` files. Callers must not
+    mutate the parts."""
+    from iamlint.terraform.loader import cached_by_content
     from iamlint.terraform.syntax import TemplateParser
 
-    return TemplateParser(text, display)._template_parts(text, 0)
+    return cached_by_content(
+        text, "template", lambda: TemplateParser(text, display)._template_parts(text, 0)
+    )
 
 
 class _TemplateFileEvaluator(Evaluator):

@@ -7,9 +7,10 @@ import hashlib
 import multiprocessing
 import os
 import pickle
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from iamlint import __version__
 from iamlint.cache import cache_dir, code_fingerprint
@@ -58,16 +59,25 @@ def _cache_path(key: str) -> Path:
     return cache_dir() / "parse" / key[:2] / f"{key}.pickle"
 
 
-def _load_cached(key: str) -> Body | None:
+def _load_cached(key: str) -> Any:
     try:
         with _cache_path(key).open("rb") as handle:
-            body = pickle.load(handle)
+            return pickle.load(handle)
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
         return None
-    return body if isinstance(body, Body) else None
 
 
-def _store_cached(key: str, body: Body) -> None:
+def cached_by_content(text: str, kind: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``'s result for this text, from the user cache when it was computed before."""
+    key = _cache_key(text.encode("utf-8"), kind)
+    found = _load_cached(key)
+    if found is None:
+        found = compute()
+        _store_cached(key, found)
+    return found
+
+
+def _store_cached(key: str, body: Any) -> None:
     target = _cache_path(key)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -113,7 +123,7 @@ def load_files(paths: list[Path], cwd: Path) -> dict[Path, ParseResult]:
             continue
         key = _cache_key(file.text.encode("utf-8"), "json" if display.endswith(".json") else "hcl")
         cached = _load_cached(key)
-        if cached is not None:
+        if isinstance(cached, Body):
             results[path] = (file, cached)
         else:
             pending.append((file, key))
