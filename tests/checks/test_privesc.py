@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iamlint.checks import privesc
+import pytest
+
+from iamlint.checks import principals, privesc
 from iamlint.checks.context import CheckContext, Config
 from iamlint.checks.finding import Certainty, Finding, Severity
 from iamlint.checks.registry import builtin_registry
@@ -191,3 +193,26 @@ def test_a_policy_no_principal_uses_is_judged_for_whoever_holds_it() -> None:
     assert found.certainty is Certainty.DEFINITE
     assert methods(found) == {"PutUserPolicy"}
     assert not of(run("split.tf"), "P301", "aws_iam_policy.functions")  # judged via its roles
+
+
+@pytest.mark.parametrize(
+    ("path", "address"),
+    [
+        (ROOT / "fixtures" / "demo", "aws_iam_role.ci"),
+        (FIXTURES / "sets.tf", "aws_iam_role.reader"),
+        (FIXTURES / "scp.tf", "aws_iam_role.worker"),
+    ],
+)
+def test_grouped_probes_answer_as_single_ones(path: Path, address: str) -> None:
+    """`reach_many` decides once per group of alike actions: the same answers as one by one."""
+    project = load_project([path], cwd=ROOT)
+    ctx = CheckContext(project, Config(), default_catalog())
+    principal = next(p for p in project.principals if p.address == address)
+    scope = principals.scope_of(ctx, principal)
+    judge = privesc.Judge(ctx, scope)
+    granted = sorted(judge.granted())
+    actions = granted[:: max(1, len(granted) // 150)]  # a spread over every service
+    grouped = {p.action.lower(): p for p in judge.reach_many(actions)}
+    for action in actions:
+        single = privesc.Judge(ctx, scope).reach(action)
+        assert (grouped[action].reach, grouped[action].reasons) == (single.reach, single.reasons)
