@@ -22,21 +22,30 @@ class SourceFile:
     _line_starts: list[int] = field(default_factory=list)
 
     def location(self, start: int, end: int) -> Location:
-        line, column = self.line_column(start)
-        end_line, end_column = self.line_column(end)
-        return Location(self.display, start, end, line, column, end_line, end_column)
+        # Hot: every literal the evaluator reads gets one, so both ends are found inline.
+        starts = self._line_starts or self._index_lines()
+        line = bisect.bisect_right(starts, start)
+        if line == len(starts) or end < starts[line]:
+            end_line = line  # most values sit on one line
+        else:
+            end_line = bisect.bisect_right(starts, end, line)
+        return Location(self.display, start, end, line, start - starts[line - 1] + 1,
+                        end_line, end - starts[end_line - 1] + 1)  # fmt: skip
 
     def line_column(self, offset: int) -> tuple[int, int]:
-        if not self._line_starts:
-            starts = [0]
-            find = self.text.find
-            pos = find("\n")
-            while pos >= 0:
-                starts.append(pos + 1)
-                pos = find("\n", pos + 1)
-            self._line_starts = starts
-        index = bisect.bisect_right(self._line_starts, offset) - 1
-        return index + 1, offset - self._line_starts[index] + 1
+        starts = self._line_starts or self._index_lines()
+        index = bisect.bisect_right(starts, offset) - 1
+        return index + 1, offset - starts[index] + 1
+
+    def _index_lines(self) -> list[int]:
+        starts = [0]
+        find = self.text.find
+        pos = find("\n")
+        while pos >= 0:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        self._line_starts = starts
+        return starts
 
     def snippet(self, start: int, end: int) -> str:
         return self.text[start:end]

@@ -84,3 +84,17 @@ def test_unknown_values_are_marked_in_json():
     data = json.loads(result.stdout)
     unknown = next(p for p in data["policies"] if p["address"] == "aws_iam_policy.unknown")
     assert unknown["document"]["$unknown"] == "var.unset"
+
+
+def test_locations_agree_with_line_and_column_everywhere():
+    from pathlib import Path as _Path
+
+    from iamlint.terraform.files import SourceFile
+
+    for text in ["ab\ncd\n\nefg", "", "\n", "x\r\ny\n"]:
+        file = SourceFile(_Path("x.tf"), "x.tf", text)
+        for start in range(len(text) + 1):
+            for end in range(start, len(text) + 1):
+                loc = file.location(start, end)
+                assert (loc.line, loc.column) == file.line_column(start)
+                assert (loc.end_line, loc.end_column) == file.line_column(end)
