@@ -9,7 +9,6 @@ expression's source text and location: it is never guessed and never dropped.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -82,6 +81,7 @@ class ModuleInstance:
         self._vars: dict[str, Any] = {}
         self._in_progress: set[str] = set()
         self.children: dict[str, list[ModuleInstance]] = {}
+        self.call_key: Any = None  # this instance's key in its module call's for_each/count
 
     def address(self, local_address: str) -> str:
         return f"{self.prefix}.{local_address}" if self.prefix else local_address
@@ -611,10 +611,6 @@ class _TemplateFileEvaluator(Evaluator):
             )
         )
         return self.unknown(expr, f"{root} is not a variable passed to templatefile()")
-
-
-def json_text(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
 
 
 __all__ = [

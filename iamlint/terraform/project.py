@@ -308,7 +308,7 @@ class Loader:
                 self, child_source, f"{address}{suffix}", inputs, {}, parent.root
             )
             parent.children.setdefault(name, []).append(child)
-            child.call_key = key  # type: ignore[attr-defined]
+            child.call_key = key
             self._instantiate(child, depth + 1, (*chain, target))
 
     def _expand(self, declared: Declared, scope: Scope) -> list[tuple[Any, Scope]]:
@@ -447,7 +447,7 @@ class Loader:
         if rest and rest[0][0] == "index":
             key = evaluator._step_key(rest[0])
             rest = rest[1:]
-            match = [c for c in children if str(getattr(c, "call_key", None)) == str(key)]
+            match = [c for c in children if str(c.call_key) == str(key)]
             if not match:
                 return evaluator.unknown(expr, "module instance key known only to Terraform")
             child = match[0]
