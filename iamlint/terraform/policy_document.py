@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from iamlint.model import Location, Unknown
-from iamlint.terraform import syntax as s
+from iamlint.terraform.blocks import BlockInstance, expand_blocks
 from iamlint.terraform.documents import from_value, normalize
 from iamlint.terraform.evaluate import Evaluator, Scope
 from iamlint.terraform.module import Declared
@@ -55,11 +55,12 @@ def build_policy_document(
             version, doc_id = _merge_in(merged, item, where, unknowns, origins, version, doc_id)
 
     own: list[Piece] = []
-    for block in body.blocks:
-        if block.type == "statement":
-            own.append(_statement(block, Evaluator(scope), file))
-        elif block.type == "dynamic" and block.labels[:1] == ["statement"]:
-            own.extend(_dynamic_statements(block, scope, file, unknowns))
+    statements, unknown_statements = expand_blocks(body, "statement", scope, file)
+    for instance in statements:
+        own.append(_statement(instance, file))
+    for unknown in unknown_statements:
+        unknowns.append(unknown)
+        own.append((unknown, {"": unknown.location or where}))
     _merge_statements(merged, own)
     own_version = attr("version")
     version = own_version if own_version is not None else (version or LStr("2012-10-17", None))
@@ -157,44 +158,10 @@ def _merge_statements(merged: list[Piece], incoming: list[Piece]) -> None:
             merged.append((statement, spans))
 
 
-def _dynamic_statements(
-    block: s.Block, scope: Scope, file: Any, unknowns: list[Unknown]
-) -> list[Piece]:
-    evaluator = Evaluator(scope)
-    iterator = "statement"
-    if "iterator" in block.body.attributes:
-        named = block.body.attributes["iterator"].value
-        if isinstance(named, s.Name):
-            iterator = named.name
-    content = next((b for b in block.body.blocks if b.type == "content"), None)
-    for_each = block.body.attributes.get("for_each")
-    if content is None or for_each is None:
-        return []
-    collection = evaluator.eval(for_each.value)
-    if isinstance(collection, dict):
-        items = list(collection.items())
-    elif isinstance(collection, list) and not any(isinstance(v, Unknown) for v in collection):
-        items = list(enumerate(collection))
-    else:
-        unknown = Unknown(
-            " ".join(file.text[for_each.value.span[0] : for_each.value.span[1]].split()),
-            file.location(*for_each.value.span),
-            "dynamic statements over a collection known only to Terraform",
-        )
-        unknowns.append(unknown)
-        return [(unknown, {"": file.location(*block.span)})]
-    pieces = []
-    for key, value in items:
-        inner = scope.with_names(**{iterator: LDict({"key": key, "value": value})})
-        pieces.append(_statement(content, Evaluator(inner), file, block_span=block.span))
-    return pieces
-
-
-def _statement(
-    block: s.Block, evaluator: Evaluator, file: Any, block_span: s.Span | None = None
-) -> Piece:
-    body = block.body
-    spans: dict[str, Location] = {"": file.location(*(block_span or block.span))}
+def _statement(instance: BlockInstance, file: Any) -> Piece:
+    body = instance.body
+    evaluator = Evaluator(instance.scope)
+    spans: dict[str, Location] = {"": file.location(*instance.span)}
     out = LDict(loc=spans[""])
 
     def value_of(name: str) -> Any:
@@ -213,22 +180,33 @@ def _statement(
         if value is not None:
             out[element] = value
     for block_type, element in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
-        principal = _principals(body.blocks_of(block_type), evaluator, spans, element)
+        blocks, unknown_blocks = expand_blocks(body, block_type, instance.scope, file)
+        principal = _principals(blocks, spans, element, file)
+        for unknown in unknown_blocks:
+            # More principals of kinds nobody can know: an unknown kind with unknown members.
+            principal = principal if principal is not None else LDict()
+            principal[unknown] = unknown
         if principal is not None:
             out[element] = principal
-    condition = _conditions(body.blocks_of("condition"), evaluator, spans)
-    if condition:
+    blocks, unknown_blocks = expand_blocks(body, "condition", instance.scope, file)
+    condition = _conditions(blocks, spans, file)
+    if unknown_blocks:
+        # Conditions nobody can know may restrict the statement in any way: the whole
+        # Condition element is unknown, never dropped.
+        out["Condition"] = unknown_blocks[0]
+    elif condition:
         out["Condition"] = condition
     return out, spans
 
 
 def _principals(
-    blocks: list[s.Block], evaluator: Evaluator, spans: dict[str, Location], element: str
+    blocks: list[BlockInstance], spans: dict[str, Location], element: str, file: Any
 ) -> Any:
     if not blocks:
         return None
     merged = LDict()
     for block in blocks:
+        evaluator = Evaluator(block.scope)
         type_attr = block.body.attributes.get("type")
         ids_attr = block.body.attributes.get("identifiers")
         if type_attr is None or ids_attr is None:
@@ -256,9 +234,10 @@ def _only_star(value: Any) -> bool:
     return len(items) == 1 and items[0] == "*"
 
 
-def _conditions(blocks: list[s.Block], evaluator: Evaluator, spans: dict[str, Location]) -> Any:
+def _conditions(blocks: list[BlockInstance], spans: dict[str, Location], file: Any) -> Any:
     out = LDict()
     for block in blocks:
+        evaluator = Evaluator(block.scope)
         attrs = block.body.attributes
         if not {"test", "variable", "values"} <= set(attrs):
             continue

@@ -15,6 +15,7 @@ from typing import Any
 from iamlint.model import Location, Unknown
 from iamlint.terraform import sources
 from iamlint.terraform import syntax as s
+from iamlint.terraform.blocks import expand_blocks
 from iamlint.terraform.documents import Document, from_value
 from iamlint.terraform.errors import InputError
 from iamlint.terraform.evaluate import Evaluator, ModuleInstance, RefStr, Scope
@@ -569,23 +570,26 @@ class Loader:
         self, item: _Instance, spec: sources.PolicyAttribute, resource_type: str
     ) -> None:
         body = item.declared.block.body
-        holders: list[tuple[s.Body, str]] = []
+        file = item.declared.file
+        holders: list[tuple[s.Body, str, Scope]] = []
         if spec.block:
-            blocks = body.blocks_of(spec.block)
+            blocks, unknown_blocks = expand_blocks(body, spec.block, item.scope, file)
             holders = [
-                (b.body, f"{spec.block}[{i}].{spec.attribute}") for i, b in enumerate(blocks)
+                (b.body, f"{spec.block}[{i}].{spec.attribute}", b.scope)
+                for i, b in enumerate(blocks)
             ]
             if len(blocks) == 1:
-                holders = [(blocks[0].body, f"{spec.block}.{spec.attribute}")]
+                holders = [(blocks[0].body, f"{spec.block}.{spec.attribute}", blocks[0].scope)]
+            for unknown in unknown_blocks:
+                self._unknown_blocks_record(item, spec, resource_type, unknown)
         else:
-            holders = [(body, spec.attribute)]
-        for holder, attribute_name in holders:
+            holders = [(body, spec.attribute, item.scope)]
+        for holder, attribute_name, scope in holders:
             attr = holder.attributes.get(spec.attribute)
             if attr is None:
                 continue
-            file = item.declared.file
             where = file.location(*attr.value.span)
-            value = Evaluator(item.scope).eval(attr.value)
+            value = Evaluator(scope).eval(attr.value)
             document = self._document_from(value, where)
             kind = spec.kind
             if resource_type == "aws_organizations_policy":
@@ -620,6 +624,26 @@ class Loader:
                     name=self._policy_name(item, resource_type),
                 )
             )
+
+    def _unknown_blocks_record(
+        self, item: _Instance, spec: sources.PolicyAttribute, resource_type: str, unknown: Unknown
+    ) -> None:
+        """`dynamic "inline_policy"` over an unknown collection: policies nobody can know."""
+        self.project.records.append(
+            PolicyRecord(
+                address=f"{item.address}.{spec.block}[*]",
+                kind=spec.kind,
+                resource_type=resource_type,
+                attribute=f"{spec.block}[*].{spec.attribute}",
+                location=unknown.location or item.declared.file.location(*item.declared.block.span),
+                document=unknown,
+                spans={},
+                unknowns=[unknown],
+                attached_to=[item.address],
+                instance_key=item.key,
+                module=item.module.prefix,
+            )
+        )
 
     def _policy_name(self, item: _Instance, resource_type: str) -> Any:
         if resource_type != "aws_iam_policy":
