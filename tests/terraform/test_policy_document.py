@@ -128,7 +128,7 @@ def test_dynamic_inline_policies(tmp_path):
     ]
     assert any(isinstance(d, Unknown) and d.text == "var.more" for d in documents)
     (role,) = project.principals
-    assert role.identity_policies == [
+    assert sorted(role.identity_policies) == [
         "aws_iam_role.r.inline_policy",
         "aws_iam_role.r.inline_policy[*]",
     ]
