@@ -37,7 +37,7 @@ from iamlint.checks.principals import (
     scopes,
     scp_levels,
 )
-from iamlint.checks.privesc import Hit, Judge, principal_finding, reach_own
+from iamlint.checks.privesc import Hit, Judge, principal_finding, reach_own, statement_actions
 from iamlint.checks.probe import Reach
 from iamlint.model import Unknown
 from iamlint.policy.conditions import RequestContext
@@ -143,13 +143,53 @@ def _dead_grants(
     ctx: CheckContext, scope: PrincipalScope, found: dict[tuple[object, ...], _Dead]
 ) -> None:
     """Collect the scope's dead grants; a statement several principals share is one entry."""
-    if scope.boundary is None and not scope.scp_levels:
+    if scope.boundary is None and not _scps_can_kill(ctx, scope):
         return
     result = effective_permissions(scope.policies(), catalog=ctx.catalog)
     for dead in result.dead_grants:
+        if dead.statement.resources == ():
+            continue  # an empty Resource list matches nothing: no cap is to blame (V1xx's)
         granting = scope.granting(dead.policy)
         if granting is not None:
             _collect(scope, granting.record, dead, found)
+
+
+def _scps_can_kill(ctx: CheckContext, scope: PrincipalScope) -> bool:
+    """Could the SCPs make any of the principal's grants dead? Not when every level allows
+    everything and no unconditional Deny names an action it is granted: the engine claims a
+    grant dead only on certain grounds, and this spares the full analysis on most principals."""
+    levels = scope.scp_levels
+    if not levels:
+        return False
+    if not all(any(_allows_everything(p) for p in level.policies) for level in levels):
+        return True
+    denied: set[str] = set()
+    for level in levels:
+        for policy in level.policies:
+            for statement in policy.statements:
+                if statement.effect is Effect.DENY and not statement.has_conditions:
+                    denied |= _scp_deny_actions(ctx, scope, statement)
+    return bool(denied) and bool(denied & Judge(ctx, scope).granted())
+
+
+def _allows_everything(policy: Policy) -> bool:
+    return any(
+        st.effect is Effect.ALLOW
+        and not st.not_action
+        and st.actions == ("*",)
+        and not st.not_resource
+        and st.resources == ("*",)
+        and not st.has_conditions
+        for st in policy.statements
+    )
+
+
+def _scp_deny_actions(ctx: CheckContext, scope: PrincipalScope, statement: Statement) -> set[str]:
+    key = ("deny-actions", id(statement))
+    found = scope.shared.get(key)
+    if found is None:
+        found = scope.shared[key] = frozenset(statement_actions(ctx.catalog, statement))
+    return set(found)
 
 
 def _collect(

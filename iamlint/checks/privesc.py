@@ -203,7 +203,7 @@ class Judge:
                     break
                 for statement in granting.policy.statements:
                     if statement.effect is not Effect.DENY:
-                        names |= _statement_actions(self.catalog, statement)
+                        names |= statement_actions(self.catalog, statement)
             self._granted_cache = frozenset(names)
         return self._granted_cache
 
@@ -225,11 +225,11 @@ def _named_actions(
     key = ("actions", id(statement))
     found = shared.get(key)
     if found is None:
-        found = shared[key] = frozenset(_statement_actions(catalog, statement))
+        found = shared[key] = frozenset(statement_actions(catalog, statement))
     return found  # type: ignore[no-any-return]
 
 
-def _statement_actions(catalog: Catalog, statement: Statement) -> set[str]:
+def statement_actions(catalog: Catalog, statement: Statement) -> set[str]:
     """Lower-case names of the catalog actions a statement may name (unknowns widened)."""
     role = FLIP[OVER] if statement.not_action else OVER
     named = {
@@ -704,4 +704,5 @@ __all__ = [
     "principal_finding",
     "reach_own",
     "run",
+    "statement_actions",
 ]
