@@ -8,12 +8,12 @@ import tempfile
 from pathlib import Path
 
 
-@functools.cache
 def cache_dir() -> Path:
     """``$IAMLINT_CACHE_DIR``, else ``$XDG_CACHE_HOME/iamlint``, else ``~/.cache/iamlint``.
 
     Falls back to a per-user temporary folder when none of those can be written, so a
-    read-only home never turns into an error.
+    read-only home never turns into an error. Not memoized: tests and callers may point
+    ``IAMLINT_CACHE_DIR`` elsewhere at any time, and the check costs two system calls.
     """
     candidates: list[Path] = []
     if explicit := os.environ.get("IAMLINT_CACHE_DIR"):

@@ -112,20 +112,9 @@ class ActionLookup:
 
 
 def _cache_dir() -> Path | None:
-    candidates: list[Path] = []
-    if explicit := os.environ.get("IAMLINT_CACHE_DIR"):
-        candidates.append(Path(explicit))
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    candidates.append(Path(xdg) / "iamlint" if xdg else Path.home() / ".cache" / "iamlint")
-    candidates.append(Path(tempfile.gettempdir()) / f"iamlint-{os.getuid()}")
-    for folder in candidates:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(folder, os.W_OK):
-            return folder
-    return None
+    from iamlint.cache import cache_dir
+
+    return cache_dir()
 
 
 class Catalog:
