@@ -33,6 +33,8 @@ from iamlint.policy.evaluate import Authorization, Outcome, Request, decide
 REPO = Path(__file__).resolve().parents[2]
 ORACLE_PREFIX = REPO / ".oracle"
 ORACLE_PACKAGE = ORACLE_PREFIX / "node_modules" / "@cloud-copilot" / "iam-simulate"
+# The version the suite was checked against (also pinned in .ci/run).
+ORACLE_SPEC = "@cloud-copilot/iam-simulate@0.1.173"
 RUNNER = Path(__file__).with_name("oracle_runner.mjs")
 CASES = 1200
 SEED = 20261128
@@ -331,7 +333,7 @@ def oracle() -> Path:
                 "--silent",
                 "--prefix",
                 str(ORACLE_PREFIX),
-                "@cloud-copilot/iam-simulate",
+                ORACLE_SPEC,
             ],
             check=True,
             timeout=300,
