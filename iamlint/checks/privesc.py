@@ -460,6 +460,8 @@ def _ref_text(found: Probe) -> str:
     if not refs:
         return "an unknown grant"
     ref = refs[0]
+    if ref.statement.index < 0:
+        return f"the unresolved statements of {ref.policy}"
     return f"{ref.policy} {ref.statement.label}"
 
 
