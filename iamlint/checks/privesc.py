@@ -258,10 +258,36 @@ def _best(probes: Sequence[Probe]) -> Probe | None:
 # --- P301 ----------------------------------------------------------------------------------
 
 
+# The service a PassRole method hands the role to, for an iam:PassedToService condition.
+_PASSED_TO = {
+    "ec2": "ec2.amazonaws.com",
+    "lambda": "lambda.amazonaws.com",
+    "glue": "glue.amazonaws.com",
+    "cloudformation": "cloudformation.amazonaws.com",
+    "datapipeline": "datapipeline.amazonaws.com",
+    "codebuild": "codebuild.amazonaws.com",
+    "ecs": "ecs-tasks.amazonaws.com",
+    "sagemaker": "sagemaker.amazonaws.com",
+    "apprunner": "tasks.apprunner.amazonaws.com",
+}
+
+
+def _method_context(judge: Judge, method: Method, action: str) -> RequestContext | None:
+    """For iam:PassRole, the request names the service the method passes the role to, so a
+    PassedToService condition for another service rules the method out (as PMapper does)."""
+    if action != "iam:PassRole":
+        return None
+    services = [a.split(":", 1)[0] for a in (*method.all_of, *method.any_of) if a != action]
+    passed = next((_PASSED_TO[s] for s in services if s in _PASSED_TO), None)
+    if passed is None:
+        return None
+    return _with(judge.scope.context(), {"iam:PassedToService": passed})
+
+
 def _method_hit(judge: Judge, method: Method) -> Hit | None:
     if not all(judge.may_allow(a) for a in method.all_of):
         return _partial_hit(judge, method)
-    probes = [judge.reach(a) for a in method.all_of]
+    probes = [judge.reach(a, context=_method_context(judge, method, a)) for a in method.all_of]
     if method.any_of:
         best = _best([judge.reach(a) for a in method.any_of if judge.may_allow(a)])
         if best is None:

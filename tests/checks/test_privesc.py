@@ -216,3 +216,11 @@ def test_grouped_probes_answer_as_single_ones(path: Path, address: str) -> None:
     for action in actions:
         single = privesc.Judge(ctx, scope).reach(action)
         assert (grouped[action].reach, grouped[action].reasons) == (single.reach, single.reasons)
+
+
+def test_passed_to_service_decides_which_methods_apply() -> None:
+    (found,) = of(run("passed_to.tf"), "P301", "aws_iam_role.lambda_deployer")
+    assert found.certainty is Certainty.DEFINITE
+    assert "PassExistingRoleToNewLambdaThenInvoke" in methods(found)
+    assert "PassExistingRoleToNewEC2" not in methods(found)
+    assert not [f for f in run("passed_to.tf") if f.rule == "P305"]
