@@ -32,6 +32,7 @@ from iamlint.checks.principals import (
     FULL_AWS_ACCESS,
     PLACEHOLDER_ACCOUNT,
     PrincipalScope,
+    fill_unknown,
     policy_arn,
     principal_label,
     scopes,
@@ -80,10 +81,16 @@ def _g501(ctx: CheckContext, principal: PrincipalRecord, required: str) -> Findi
     if value is None:
         message = f"{label} has no permissions boundary; the configuration requires {required}"
     elif isinstance(value, Unknown):
-        possible = True
+        # `arn:aws:iam::${account}:policy/name`: only the account is unknown, the name decides.
+        filled = fill_unknown(value, _account_of(required) or PLACEHOLDER_ACCOUNT)
+        if filled is not None and _matches_required(filled, required):
+            return None
+        possible = filled is None
         message = (
             f"{label}'s permissions boundary is unresolved ({value.text}): it may not be the "
             f"required {required}"
+            if possible
+            else f"{label}'s permissions boundary {value.text} is not the required {required}"
         )
     else:
         arn = _boundary_arn(ctx, str(value), required)
@@ -115,6 +122,14 @@ def _rule_of(reason: str) -> str | None:
 _LEVEL = re.compile(r"^SCP level (\d+) ")
 
 
+def _readable(targets: list[str], reason: str) -> str:
+    """``SCP level 0 ('a', 'b', ...) allows ...`` as ``the SCPs attached to ou-x allow ...``."""
+    match = re.match(r"^SCP level (\d+) \(.*?\) allows (.*)$", reason)
+    if match is None or int(match.group(1)) >= len(targets):
+        return reason
+    return f"the SCPs attached to {targets[int(match.group(1))]} allow {match.group(2)}"
+
+
 def _assumed(scope: PrincipalScope, reason: str) -> bool:
     """Does this SCP reason rest only on SCPs of assumed scope?"""
     if match := _LEVEL.match(reason):
@@ -137,6 +152,7 @@ class _Dead:
     holders: list[str] = field(default_factory=list)
     assumed_only: bool = True  # dead only through SCPs of assumed scope, for every holder
     targets: set[str] = field(default_factory=set)
+    scope_levels: list[str] = field(default_factory=list)  # level targets, for messages
 
 
 def _dead_grants(
@@ -209,6 +225,7 @@ def _collect(
         key = (rule, record.address, dead.statement.index, actions, reasons)
         whole = dead.whole_statement and len(by_rule) == 1
         entry = found.setdefault(key, _Dead(rule, record, dead.statement, actions, reasons, whole))
+        entry.scope_levels = [level.target for level in scope.scp_levels]
         entry.holders.append(scope.label)
         if rule == "G503" and all(_assumed(scope, r) for r in reasons):
             entry.targets |= {lvl.target for lvl in scope.assumed_levels}
@@ -221,7 +238,8 @@ def _dead_finding(ctx: CheckContext, dead: _Dead) -> Finding:
     shown = ", ".join(actions[:4]) + (f" and {len(actions) - 4} more" if len(actions) > 4 else "")
     what = "the whole statement" if dead.whole else f"{len(actions)} action(s) ({shown})"
     holders = ", ".join(dict.fromkeys(dead.holders))
-    message = f"for {holders}, {what} can never take effect: {'; '.join(dead.reasons)}"
+    reasons = "; ".join(_readable(dead.scope_levels, r) for r in dead.reasons)
+    message = f"for {holders}, {what} can never take effect: {reasons}"
     possible = dead.rule == "G503" and dead.assumed_only
     if possible:
         message += (

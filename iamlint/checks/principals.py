@@ -428,10 +428,12 @@ def _is_root(target: object) -> bool:
 
 __all__ = [
     "FULL_AWS_ACCESS",
+    "PLACEHOLDER_ACCOUNT",
     "Granting",
     "PrincipalScope",
     "ScpLevel",
     "accounts_named",
+    "fill_unknown",
     "find_principal",
     "policy_arn",
     "scope_of",

@@ -37,12 +37,15 @@ def rules(findings: list[Finding], rule: str) -> list[tuple[str, str]]:
 def test_required_boundary() -> None:
     findings = {f.address: f for f in run("boundary.tf", ORG) if f.rule == "G501"}
     # bounded (by reference) and literal (by ARN, matched to the policy's name) comply.
+    # templated_ok names the required policy with an unresolved account: it complies too.
     assert set(findings) == {
         "aws_iam_role.unbounded",
         "aws_iam_user.other",
         "aws_iam_role.unresolved",
+        "aws_iam_role.templated_other",
     }
     assert findings["aws_iam_role.unbounded"].certainty is Certainty.DEFINITE
+    assert findings["aws_iam_role.templated_other"].certainty is Certainty.DEFINITE
     assert "some-other-boundary" in findings["aws_iam_user.other"].message
     unresolved = findings["aws_iam_role.unresolved"]
     assert unresolved.certainty is Certainty.POSSIBLE
@@ -78,6 +81,7 @@ def test_grants_denied_by_scps() -> None:
     assert tables.certainty is Certainty.POSSIBLE  # attached to an OU: assumed scope, said so
     assert tables.severity < findings["Compute"].severity
     assert "aws_organizations_organizational_unit.sandbox" in tables.message
+    assert "SCP level" not in findings["Compute"].message  # levels named by their target
 
 
 def test_boundary_escape() -> None:
@@ -142,3 +146,12 @@ def test_both_required_guardrails_missing() -> None:
         "deny requests outside the approved regions",
     ]
     assert all(f.certainty is Certainty.DEFINITE for f in findings)
+
+
+def test_grants_outside_an_allow_list_scp() -> None:
+    (found,) = [f for f in run("allowlist.tf") if f.rule == "G503"]
+    assert found.statement == "Instances"
+    assert found.certainty is Certainty.DEFINITE
+    assert "the SCPs attached to aws_organizations_organization.org allow it on none" in (
+        found.message
+    )
