@@ -432,12 +432,16 @@ def reach_own(
 
 
 def _partial_hit(judge: Judge, method: Method) -> Hit | None:
-    """Some actions of a method reach; attachments of unknown content may supply the rest."""
+    """Some actions of a method reach; attachments of unknown content may supply the rest.
+
+    Only when an IAM action of the method (PassRole, UpdateAssumeRolePolicy...) is among those
+    that reach: the rest of most methods (RunInstances, StopInstances) is everyday access that
+    an unknown attachment "may" grant to nearly every role, which would say nothing."""
     if not judge.scope.widening:
         return None
-    reached = [judge.reach(a) for a in method.all_of if judge.may_allow(a)]
+    reached = [judge.reach(a, context=_method_context(judge, method, a)) for a in method.all_of]
     reached = [p for p in reached if p.reach is not Reach.NONE]
-    if not reached:
+    if not any(p.action.lower().startswith("iam:") for p in reached):
         return None
     missing = [a for a in method.all_of if a not in {p.action for p in reached}]
     if not missing:
