@@ -44,7 +44,8 @@ def _fail(message: str) -> NoReturn:
 
 
 def candidates(project: Project) -> list[str]:
-    """Addresses `access` accepts: principals, and identity policies no principal uses."""
+    """Addresses `access` accepts: principals, and identity policies or documents no principal
+    uses."""
     reached = {a for p in project.principals for a in p.identity_policies}
     out = [p.address for p in project.principals]
     out += [
@@ -56,11 +57,16 @@ def candidates(project: Project) -> list[str]:
 
 
 def resolve_scope(ctx: CheckContext, address: str) -> PrincipalScope | None:
+    """The scope at a Terraform address, or of the one principal with that name."""
     for principal in ctx.project.principals:
-        if principal.address == address or (
-            isinstance(principal.name, str) and principal.name == address
-        ):
+        if principal.address == address:
             return scope_of(ctx, principal)
+    named = [p for p in ctx.project.principals if isinstance(p.name, str) and p.name == address]
+    if len(named) > 1:
+        listed = ", ".join(p.address for p in named)
+        _fail(f"{address!r} names {len(named)} principals ({listed}): give the address")
+    if named:
+        return scope_of(ctx, named[0])
     for record in ctx.project.records:
         if record.address == address and record.kind in ("identity", "document"):
             scope = standalone_scope(ctx, record)

@@ -164,3 +164,16 @@ def test_bad_context_is_a_usage_error() -> None:
         "novalue",
     )
     assert result.exit_code == 2
+
+
+def test_a_principal_by_name_or_an_ambiguous_name(tmp_path: Path) -> None:
+    result = access("split", str(PRIVESC / "split.tf"))
+    assert result.exit_code == 0
+    assert result.output.startswith("role split (aws_iam_role.split)")
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_iam_role" "a" {\n  name = "dup"\n  assume_role_policy = "{}"\n}\n'
+        'resource "aws_iam_role" "b" {\n  name = "dup"\n  assume_role_policy = "{}"\n}\n'
+    )
+    ambiguous = access("dup", str(tmp_path))
+    assert ambiguous.exit_code == 2
+    assert "aws_iam_role.a, aws_iam_role.b" in ambiguous.output
