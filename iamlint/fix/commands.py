@@ -125,7 +125,10 @@ def fix(
     else:
         sys.stdout.write(json.dumps(_machine_output(result, stage, output_format), indent=2) + "\n")
     click.echo(summary(result, stage, written=mode == "write"), err=True)
-    sys.exit(EXIT_OK)
+    for error in result.errors:
+        click.echo(f"error: {error}", err=True)
+    # Like `check`: what could be read is patched, but unread input is an error.
+    sys.exit(EXIT_INPUT if result.errors else EXIT_OK)
 
 
 def _machine_output(result: FixResult, stage: str, output_format: str) -> Any:

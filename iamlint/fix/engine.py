@@ -44,6 +44,7 @@ class FixResult:
     originals: dict[str, str] = field(default_factory=dict)  # display path -> text
     patched: dict[str, str] = field(default_factory=dict)
     reports: list[PrincipalReport] = field(default_factory=list)
+    errors: list[Any] = field(default_factory=list)  # input errors met while reading
 
     @property
     def changed_files(self) -> list[str]:
@@ -229,7 +230,7 @@ def fix(
         cwd,
         recent=recent,
     )
-    result = FixResult(reports=reports)
+    result = FixResult(reports=reports, errors=list(project.errors))
     while True:
         edits = _edits_by_file(reports)
         result.originals = {f: texts[f] for f in edits}

@@ -197,3 +197,12 @@ def test_recently_written_grants_are_kept(repo):
     (heredoc,) = [p for r in result.reports for p in r.plans if "etl_heredoc" in p.label]
     assert "sns:*" in heredoc.after
     assert "14-day margin" in heredoc.kept["sns:*"]
+
+
+def test_an_unreadable_file_is_reported_and_exits_2_while_the_rest_is_patched(repo):
+    (repo / "broken.tf").write_text('resource "x" {\n')
+    cmd = [sys.executable, "-m", "iamlint", "fix", ".", "--usage", "usage.json", "--stage"]
+    out = subprocess.run([*cmd, "service"], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "error: broken.tf:2:1:" in out.stderr
+    assert out.stdout.startswith("--- a/main.tf")
