@@ -14,7 +14,7 @@ import click
 from iamlint.fix.apply import unified_diff
 from iamlint.fix.engine import FixResult
 from iamlint.fix.engine import fix as run_fix
-from iamlint.fix.planner import STAGES
+from iamlint.fix.planner import STAGES, StatementPlan
 
 EXIT_OK, EXIT_INPUT = 0, 2
 
@@ -191,9 +191,7 @@ def summary(result: FixResult, stage: str, written: bool) -> str:
                              + (f"; now lists {', '.join(added)}" if added else ""))  # fmt: skip
             elif plan.skipped:
                 lines.append(f"  {plan.label}: left as is: {plan.skipped}")
-            for action, why in sorted(plan.kept.items()):
-                if action in plan.after:
-                    lines.append(f"    keeps {action}: {why}")
+            lines.extend(_kept_lines(plan))
     changed = len(result.changed_files)
     verb = "wrote" if written else "proposes"
     proof = ("each patch proven to add nothing beyond the grants it names" if stage == "grant"
@@ -201,6 +199,23 @@ def summary(result: FixResult, stage: str, written: bool) -> str:
     lines.append(f"{stage}: {verb} changes to {changed} file{'s' if changed != 1 else ''}; "
                  f"{proof}")  # fmt: skip
     return "\n".join(lines)
+
+
+def _kept_lines(plan: StatementPlan) -> list[str]:
+    """What stays beyond the evidence, one line per reason (the same reason for fifteen
+    DynamoDB data-event actions is said once)."""
+    by_reason: dict[str, list[str]] = {}
+    for action, why in sorted(plan.kept.items()):
+        if action in plan.after:
+            by_reason.setdefault(why.replace(action, "{action}"), []).append(action)
+    lines = []
+    for why, actions in by_reason.items():
+        shown = ", ".join(actions[:3]) + (
+            f" and {len(actions) - 3} more" if len(actions) > 3 else ""
+        )
+        subject = actions[0] if len(actions) == 1 else "each"
+        lines.append(f"    keeps {shown}: {why.replace('{action}', subject)}")
+    return lines
 
 
 def _write_atomically(path: Path, text: str) -> None:
