@@ -21,7 +21,6 @@ from iamlint.model import Location
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 ROOT = "%SRCROOT%"
-INFORMATION_URI = "https://github.com/iamlint/iamlint"
 
 _LEVEL = {
     Severity.CRITICAL: "error",
@@ -170,7 +169,6 @@ def sarif_log(result: CheckResult) -> dict[str, Any]:
                 "name": "iamlint",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
                 "rules": [_rule(rule) for rule in rules],
             }
         },
