@@ -310,6 +310,10 @@ def _same_place(ck: CkFinding, il: IlFinding, aliases: dict[str, set[str]], repo
     il_addr = _norm(il.address)
     if il_addr == ck_addr or il_addr in aliases.get(ck_addr, set()):
         return True
+    # a principal-level finding (P30x on a role) names the policy that grants it
+    for alias in aliases.get(ck_addr, {ck_addr}):
+        if re.search(re.escape(alias) + r"(?![\w-])", il.message):
+            return True
     # checkov names an attachment, iamlint the principal it attaches to (W208, T407):
     # the checkov block mentions the iamlint address (`role = aws_iam_role.x.name`)
     return (
