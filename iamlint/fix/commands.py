@@ -184,6 +184,9 @@ def summary(result: FixResult, stage: str, written: bool) -> str:
                 granted = ", ".join(f"{a} on {r}" for a, r in plan.grants)
                 lines.append(f"  {plan.label}: WIDENS, grants {granted} for an observed "
                              "AccessDenied (implicit deny by the identity policy)")  # fmt: skip
+            elif plan.edits and plan.split:
+                lines.append(f"  {plan.label}: splits by the resources seen: "
+                             + "; ".join(plan.after))  # fmt: skip
             elif plan.edits:
                 removed = [a for a in plan.before if a not in plan.after]
                 added = [a for a in plan.after if a not in plan.before]

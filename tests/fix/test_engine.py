@@ -206,3 +206,23 @@ def test_an_unreadable_file_is_reported_and_exits_2_while_the_rest_is_patched(re
     assert out.returncode == 2
     assert "error: broken.tf:2:1:" in out.stderr
     assert out.stdout.startswith("--- a/main.tf")
+
+
+def test_resource_stage_splits_a_statement_whose_actions_were_seen_on_different_resources(
+    tmp_path, monkeypatch
+):
+    target = tmp_path / "split"
+    shutil.copytree(ROOT / "fixtures" / "fix" / "split", target)
+    monkeypatch.chdir(target)
+    monkeypatch.setenv("IAMLINT_CACHE_DIR", str(tmp_path / "cache"))
+    result = fix([Path(".")], load_snapshot("usage.json"), "resource", default_catalog())
+    new = result.patched["main.tf"]
+    pygohcl.loads(new)
+    assert new.count("  statement {") == 3
+    assert 'sid = "Data2"' in new and 'sid = "Data3"' in new
+    assert 'resources = ["arn:aws:s3:::example-data-bucket"]' in new
+    assert 'Resource = "arn:aws:s3:::example-data-bucket/*"' in new  # the jsonencode copy
+    assert all(p.split for r in result.reports for p in r.plans if p.edits)
+    (target / "main.tf").write_text(new)
+    again = fix([Path(".")], load_snapshot("usage.json"), "resource", default_catalog())
+    assert again.changed_files == []
