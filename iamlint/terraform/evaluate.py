@@ -82,6 +82,9 @@ class ModuleInstance:
         self._in_progress: set[str] = set()
         self.children: dict[str, list[ModuleInstance]] = {}
         self.call_key: Any = None  # this instance's key in its module call's for_each/count
+        # A root read on its own that deploys nothing (no provider, backend or tfvars): a
+        # reusable module, whose defaults only stand in for what callers pass.
+        self.library = False
 
     def address(self, local_address: str) -> str:
         return f"{self.prefix}.{local_address}" if self.prefix else local_address

@@ -162,6 +162,7 @@ class Loader:
                 continue
             root_vars = {**self._tfvars_in(folder), **tfvars}
             instance = ModuleInstance(self, self.sources[folder], "", {}, root_vars, folder)
+            instance.library = not root_vars and not _configures_a_deployment(self.sources[folder])
             self._instantiate(instance, depth=0, chain=(folder,))
         for instance in self.instances:
             self._collect_resources(instance)
@@ -315,6 +316,20 @@ class Loader:
     def _expand(self, declared: Declared, scope: Scope) -> list[tuple[Any, Scope]]:
         """The instances `count` or `for_each` makes (one, keyed unknown, if unknown)."""
         attrs = declared.block.body.attributes
+        gate = attrs.get("for_each") or attrs.get("count")
+        if gate is not None and scope.instance.library and _mentions_variable(gate.value):
+            value = Evaluator(scope).eval(gate.value)
+            if value in (0, False, [], {}) and not isinstance(value, Unknown):
+                # A reusable module read on its own: its defaults switch this off, but a caller
+                # may switch it on. Read it as one instance of unknown key, never skip it.
+                unknown = Unknown(
+                    gate.name,
+                    declared.file.location(*gate.value.span),
+                    f"{gate.name} is empty with this module's defaults; a caller may set it",
+                )
+                if gate.name == "for_each":
+                    return [(unknown, _with(scope, each=(unknown, unknown)))]
+                return [(unknown, _with(scope, count=unknown))]
         if "for_each" in attrs:
             value = Evaluator(scope).eval(attrs["for_each"].value)
             if isinstance(value, dict):
@@ -752,6 +767,30 @@ def _target_of(value: Any) -> Any:
     if isinstance(value, list):
         return [_target_of(v) for v in value]
     return plain(value)
+
+
+def _configures_a_deployment(source: ModuleSource) -> bool:
+    """A root module that deploys (provider or backend configuration) rather than a reusable
+    module read on its own, whose variables' defaults are only placeholders for its callers."""
+    for _file, body in source.files:
+        for block in body.blocks:
+            if block.type == "provider":
+                return True
+            if block.type == "terraform" and block.body.blocks_of("backend"):
+                return True
+    return False
+
+
+def _mentions_variable(expr: Any) -> bool:
+    if isinstance(expr, s.Name):
+        return expr.name == "var"
+    if isinstance(expr, s.Expr):
+        return any(
+            _mentions_variable(getattr(expr, name)) for name in expr.__slots__ if name != "span"
+        )
+    if isinstance(expr, list | tuple):
+        return any(_mentions_variable(item) for item in expr)
+    return False
 
 
 def _with(scope: Scope, **changes: Any) -> Scope:

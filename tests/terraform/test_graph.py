@@ -205,3 +205,24 @@ def test_customer_policy_attached_by_literal_arn_matches_by_name(tmp_path):
     (role,) = project.principals
     assert role.identity_policies == ["aws_iam_policy.p"]
     assert role.managed_policies == []
+
+
+def test_a_reusable_module_read_alone_keeps_what_its_defaults_switch_off(tmp_path):
+    from iamlint.terraform.project import load_project
+
+    module = (
+        'variable "create" {\n  default = false\n}\n'
+        'resource "aws_iam_role" "r" {\n  count = var.create ? 1 : 0\n  name = "r"\n'
+        '  assume_role_policy = "{}"\n}\n'
+    )
+    (tmp_path / "module").mkdir()
+    (tmp_path / "module" / "main.tf").write_text(module)
+    (role,) = load_project([tmp_path / "module"], cwd=tmp_path).principals
+    assert isinstance(role.instance_key, Unknown)
+    assert "a caller may set it" in role.instance_key.reason
+    # A root that deploys (it configures a provider) means what its defaults say.
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "main.tf").write_text(
+        module + 'provider "aws" {\n  region = "eu-west-1"\n}\n'
+    )
+    assert load_project([tmp_path / "root"], cwd=tmp_path).principals == []
