@@ -26,6 +26,10 @@ def expand_blocks(
     """The ``block_type`` blocks of ``body`` in source order, and the unknown dynamic ones."""
     found: list[BlockInstance] = []
     unknowns: list[Unknown] = []
+    written_as_attribute = body.attributes.get(block_type)
+    if written_as_attribute is not None:
+        # Terraform 0.11 wrote nested blocks as attributes: `principals = { type = ... }`.
+        found.extend(_from_attribute(written_as_attribute, scope))
     for block in body.blocks:
         if block.type == block_type:
             found.append(BlockInstance(block.body, scope, block.span))
@@ -66,3 +70,20 @@ def _dynamic(
         for key, value in items
     ]
     return generated, None
+
+
+def _from_attribute(attribute: s.Attribute, scope: Scope) -> list[BlockInstance]:
+    value = attribute.value
+    objects = value.items if isinstance(value, s.TupleExpr) else [value]
+    out = []
+    for item in objects:
+        if not isinstance(item, s.ObjectExpr):
+            continue
+        body = s.Body()
+        for key, expr in item.items:
+            name = key.name if isinstance(key, s.Name) else key.value if isinstance(
+                key, s.Literal) else None  # fmt: skip
+            if isinstance(name, str):
+                body.attributes[name] = s.Attribute(name, expr, expr.span)
+        out.append(BlockInstance(body, scope, item.span))
+    return out

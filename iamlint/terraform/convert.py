@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lark import Token, Tree
 
 from iamlint.terraform.syntax import (
@@ -223,10 +225,22 @@ class Converter(TemplateParser):
         return Index(_span(node), self.expr(target), key)
 
     def _x_attr_splat_expr_term(self, node: Tree) -> Expr:
-        return Splat(_span(node), self.expr(_trees(node)[0]))
+        return self._splat(node)
 
     def _x_full_splat_expr_term(self, node: Tree) -> Expr:
-        return Splat(_span(node), self.expr(_trees(node)[0]))
+        return self._splat(node)
+
+    def _splat(self, node: Tree) -> Expr:
+        target, splat = _trees(node)[:2]
+        steps: list[tuple[str, Any]] = []
+        for step in _trees(splat):
+            if step.data == "get_attr":
+                steps.append(("attr", self._attr_name(step)))
+            elif step.data == "short_index":
+                steps.append(("index", Literal(_span(step), int(str(step.children[-1])))))
+            elif _trees(step):
+                steps.append(("index", self.expr(_trees(step)[0])))
+        return Splat(_span(node), self.expr(target), steps)
 
     def _x_conditional(self, node: Tree) -> Expr:
         test, yes, no = _trees(node)

@@ -323,7 +323,39 @@ class Evaluator:
         return out_dict if expr.key is not None else out_list
 
     def _e_Splat(self, expr: s.Splat) -> Any:
-        return self.unknown(expr, "splat expressions are not evaluated")
+        """``x[*].attr``: over every instance of a resource or data source, or over a list."""
+        instances = self._instances_of(expr.target)
+        if instances is not None:
+            root, steps, keys = instances
+            values = LList(loc=self.loc(expr))
+            for key in keys:
+                index = [] if key is None else [("index", s.Literal(expr.span, key))]
+                values.append(self._traverse(expr, root, [*steps, *index, *expr.steps]))
+            return values
+        target = self.eval(expr.target)
+        if isinstance(target, Unknown) or not isinstance(target, list):
+            return self.unknown(expr, "splat over a value known only to Terraform")
+        return LList((self._apply_steps(expr, item, expr.steps) for item in target), self.loc(expr))
+
+    def _instances_of(self, target: s.Expr) -> tuple[str, list[Any], list[Any]] | None:
+        """(root, steps, instance keys) when ``target`` names a resource or data source."""
+        steps: list[tuple[str, Any]] = []
+        node = target
+        while isinstance(node, s.GetAttr):
+            steps.append(("attr", node.name))
+            node = node.target
+        steps.reverse()
+        if not isinstance(node, s.Name):
+            return None
+        instance = self.scope.instance
+        if node.name == "data" and len(steps) == 2:
+            local_address = f"data.{steps[0][1]}.{steps[1][1]}"
+        elif len(steps) == 1 and f"{node.name}.{steps[0][1]}" in instance.source.resources:
+            local_address = f"{node.name}.{steps[0][1]}"
+        else:
+            return None
+        keys = instance.project.instance_keys(instance, local_address)
+        return (node.name, steps, keys) if keys is not None else None
 
     # functions
 

@@ -105,7 +105,12 @@ def _format(fmt: Any, *args: Any) -> str:
     return re.sub(r"%%|%[-+#0 ]*\d*(?:\.\d+)?[sdvqftbeEgGxXo]", one, str(fmt))
 
 
-def _join(sep: Any, *lists: Any) -> str:
+def _join(sep: Any, *lists: Any) -> Any:
+    items = [
+        x for item in lists for x in (_list(item) if not isinstance(item, Unknown) else [item])
+    ]
+    if len(items) == 1 and isinstance(items[0], PolicyDocumentValue | Encoded):
+        return items[0]  # join("", data.x.*.json): the one document of a counted data source
     _known(sep, *lists)
     return str(sep).join(str(x) for item in lists for x in _list(item))
 

@@ -215,6 +215,10 @@ def build_graph(loader: Loader) -> None:
                     found = _resolve(_ref(target), kind, principals, by_name)
                     for principal in found:
                         _attach_policies(project.records, principal, policies)
+                    if not found:
+                        # A principal the code does not define (`role = var.role_name`): the
+                        # policy is still attached to something, and says to what.
+                        _attach_outside(project.records, _ref(target), policies)
             if resource_type in _NOTED_RESOURCES:
                 _note_resource(loader, item, resource_type)
             if resource_type == "aws_organizations_policy_attachment":
@@ -337,6 +341,34 @@ def _records_index(records: list[PolicyRecord]) -> dict[str, list[PolicyRecord]]
     return index
 
 
+def _attach_outside(records: list[PolicyRecord], target: Any, value: Any) -> None:
+    index = _records_index(records)
+    for item in value if isinstance(value, list) else [value]:
+        for record in _policy_records_for(index, item):
+            if target not in record.attached_to:
+                record.attached_to.append(target)
+
+
+def _policy_records_for(index: dict[str, list[PolicyRecord]], item: Any) -> list[PolicyRecord]:
+    """The policy records an ARN-valued expression names: by reference, or by the policy's
+    name at the end of a (possibly partly unknown) ``arn:...:policy/path/name``."""
+    if isinstance(item, Reference | RefStr) and item.address in index:
+        return index[item.address]
+    tail: str | None = None
+    if isinstance(item, Unknown):
+        if (
+            item.parts
+            and isinstance(item.parts[-1], str)
+            and ":policy/" in "".join(p for p in item.parts if p)
+        ):
+            tail = item.parts[-1]
+    elif isinstance(item, str) and item.startswith("arn:") and ":policy/" in item:
+        tail = item
+    if not tail or tail.endswith("/"):
+        return []
+    return index.get(f"aws_iam_policy named {tail.rsplit('/', 1)[-1]}", [])
+
+
 def _boundary(loader: Loader, item: _Instance, principal: PrincipalRecord) -> None:
     attr = item.declared.block.body.attributes.get("permissions_boundary")
     if attr is None:
@@ -344,13 +376,12 @@ def _boundary(loader: Loader, item: _Instance, principal: PrincipalRecord) -> No
     value = Evaluator(item.scope).eval(attr.value)
     if value is None or value == "":
         return  # `permissions_boundary = var.x` with a null default: no boundary
-    if isinstance(value, Reference | RefStr):
-        match = [r for r in loader.project.records if r.address == value.address]
-        if match:
-            principal.permissions_boundary = match[0].address
-            match[0].kind = sources.BOUNDARY
-            match[0].attached_to.append(principal.address)
-            return
+    match = _policy_records_for(_records_index(loader.project.records), value)
+    if match:
+        principal.permissions_boundary = match[0].address
+        match[0].kind = sources.BOUNDARY
+        match[0].attached_to.append(principal.address)
+        return
     principal.permissions_boundary = value if isinstance(value, Unknown) else str(value)
 
 

@@ -452,6 +452,20 @@ class Loader:
         self._used_documents.add(address)
         return value
 
+    def instance_keys(self, instance: ModuleInstance, local_address: str) -> list[Any] | None:
+        """The keys of a resource's or data source's instances (None for a single instance
+        or an unknown key: reference it without an index), for splat expressions."""
+        if local_address.startswith("data."):
+            declared = instance.source.data.get(local_address[len("data.") :])
+        else:
+            declared = instance.source.resources.get(local_address)
+        if declared is None:
+            return None
+        keys = [key for key, _ in self._expand(declared, Scope(instance, declared.file))]
+        if not keys or all(key is None or isinstance(key, Unknown) for key in keys):
+            return [None] if keys else []
+        return keys
+
     def module_output(self, evaluator: Evaluator, expr: s.Expr, steps: list[Any]) -> Any:
         instance = evaluator.scope.instance
         name = steps[0][1]
@@ -616,7 +630,7 @@ class Loader:
                 target_attr = body.attributes.get(spec.target)
                 if target_attr is not None:
                     attached.append(_target_of(Evaluator(item.scope).eval(target_attr.value)))
-            elif kind in (sources.RESOURCE, sources.TRUST) or spec.block:
+            elif kind in (sources.RESOURCE, sources.TRUST, sources.ENDPOINT) or spec.block:
                 attached.append(item.address)
             address = item.address
             if spec.block:

@@ -14,8 +14,9 @@ SCP = "scp"
 RCP = "rcp"
 BOUNDARY = "boundary"
 DOCUMENT = "document"  # a policy document data source no resource uses
+ENDPOINT = "endpoint"  # a VPC endpoint policy: a filter on what passes through the endpoint
 
-KINDS = (IDENTITY, TRUST, RESOURCE, SCP, RCP, BOUNDARY, DOCUMENT)
+KINDS = (IDENTITY, TRUST, RESOURCE, SCP, RCP, BOUNDARY, ENDPOINT, DOCUMENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,8 @@ POLICY_ATTRIBUTES: dict[str, tuple[PolicyAttribute, ...]] = {
     "aws_efs_file_system_policy": (PolicyAttribute("policy", RESOURCE, target="file_system_id"),),
     "aws_api_gateway_rest_api_policy": (PolicyAttribute("policy", RESOURCE, target="rest_api_id"),),
     "aws_glacier_vault": (PolicyAttribute("access_policy", RESOURCE),),
+    "aws_vpc_endpoint": (PolicyAttribute("policy", ENDPOINT),),
+    "aws_vpc_endpoint_policy": (PolicyAttribute("policy", ENDPOINT, target="vpc_endpoint_id"),),
     "aws_ssoadmin_permission_set_inline_policy": (
         PolicyAttribute("inline_policy", IDENTITY, target="permission_set_arn"),
     ),

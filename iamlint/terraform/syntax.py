@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from iamlint.terraform.errors import InputError
 
@@ -77,6 +78,7 @@ class Index(Expr):
 @dataclass(slots=True)
 class Splat(Expr):
     target: Expr
+    steps: list[tuple[str, Any]] = field(default_factory=list)  # after [*]: ("attr", name)...
 
 
 @dataclass(slots=True)

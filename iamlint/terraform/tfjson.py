@@ -91,6 +91,12 @@ class _Converter:
         if isinstance(value, str) and ("${" in value or "%{" in value):
             converter = s.TemplateParser(self.file.text, self.file.display)
             parts = converter._template_parts(str(value), span[0] + 1)
+            if self.file.text[span[0] + 1 : span[1] - 1] != str(value):
+                # JSON escapes (\" and friends) make the decoded text shorter than the written
+                # one: positions inside it do not map back, so every piece gets the string's.
+                for part in parts:
+                    if not isinstance(part, str):
+                        _pin_spans(part, span)
             directive = any(isinstance(p, s.Call) and p.name == "<directive>" for p in parts)
             if len(parts) == 1 and not isinstance(parts[0], str):
                 return parts[0]  # type: ignore[return-value]
@@ -100,3 +106,14 @@ class _Converter:
 
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
+
+
+def _pin_spans(expr: object, span: s.Span) -> None:
+    if isinstance(expr, s.Expr):
+        expr.span = span
+        for name in expr.__slots__:  # type: ignore[attr-defined]
+            if name != "span":
+                _pin_spans(getattr(expr, name), span)
+    elif isinstance(expr, list | tuple):
+        for item in expr:
+            _pin_spans(item, span)
