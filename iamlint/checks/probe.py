@@ -22,7 +22,9 @@ from __future__ import annotations
 import enum
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from iamlint.checks.principals import PLACEHOLDER_ACCOUNT, PrincipalScope
 from iamlint.model import Unknown
@@ -33,6 +35,7 @@ from iamlint.policy.evaluate import Authorization, Decision, Request, StatementR
 from iamlint.policy.matching import match_action, match_resource
 from iamlint.policy.tri import Tri
 
+T = TypeVar("T")
 ANY_NAME = "iamlint-any"
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _TEMPLATE_HOLE = re.compile(r"\$\{[^}]*\}|<[^>]*>")
@@ -216,22 +219,33 @@ def _provided(catalog: Catalog, action: str) -> tuple[re.Pattern[str], ...]:
     return _provided_patterns(tuple(k.lower() for k in catalog.condition_keys(action)))
 
 
+def memo(shared: dict[Any, Any], tag: str, owner: object, compute: Callable[[], T]) -> T:
+    """A run-wide cache entry about ``owner``, keyed by its id. The entry holds ``owner`` too:
+    an id is unique only while its object lives, and an answer cached for a scope that was then
+    freed must not be read for the next scope built at the same address."""
+    key = (tag, id(owner))
+    found = shared.get(key)
+    if found is None:
+        found = shared[key] = (owner, compute())
+    return found[1]  # type: ignore[no-any-return]
+
+
 def _condition_keys(scope: PrincipalScope) -> frozenset[str]:
     """Lower-case condition keys of every statement that can decide for the principal."""
-    key = ("condition-keys", id(scope))
-    found = scope.shared.get(key)
-    if found is None:
+
+    def compute() -> frozenset[str]:
         policies = [g.policy for g in scope.identity]
         policies += [scope.boundary] if scope.boundary is not None else []
         policies += [p for level in scope.scp_levels for p in level.policies]
-        found = scope.shared[key] = frozenset(
+        return frozenset(
             c.key.lower()
             for policy in policies
             for st in policy.statements
             if isinstance(st.conditions, tuple)
             for c in st.conditions
         )
-    return found  # type: ignore[no-any-return]
+
+    return memo(scope.shared, "condition-keys", scope, compute)
 
 
 _EVERYTHING = parse_policy(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from iamlint.checks import principals, privesc
+from iamlint.checks import principals, privesc, probe
 from iamlint.checks.context import CheckContext, Config
 from iamlint.checks.finding import Certainty, Finding, Severity
 from iamlint.checks.registry import builtin_registry
@@ -224,3 +224,18 @@ def test_passed_to_service_decides_which_methods_apply() -> None:
     assert "PassExistingRoleToNewLambdaThenInvoke" in methods(found)
     assert "PassExistingRoleToNewEC2" not in methods(found)
     assert not [f for f in run("passed_to.tf") if f.rule == "P305"]
+
+
+def test_a_cached_answer_about_a_freed_principal_is_never_read_for_the_next() -> None:
+    shared: dict[object, object] = {}
+    probe.memo(shared, "tag", object(), lambda: "first")  # its object is freed at once...
+    # ...unless the entry holds it: a new object could otherwise take its id, and its answer.
+    assert probe.memo(shared, "tag", object(), lambda: "second") == "second"
+
+
+def test_keys_settled_for_one_principal_do_not_leak_into_the_next() -> None:
+    """Each action of the statement lacks the other's tag key, so it never applies; this held
+    only while no earlier principal's condition keys were read by mistake."""
+    project = load_project([ROOT / "fixtures" / "checks" / "validity"], cwd=ROOT)
+    ctx = CheckContext(project, Config(), default_catalog(), builtin_registry().severities())
+    assert not of(list(privesc.run(ctx)), "P302", "aws_iam_policy.good_conditions")
