@@ -45,7 +45,12 @@ class CheckContext:
     # work whose findings would all land elsewhere. None: every file. Findings outside are
     # dropped by the runner either way, so using it is an optimisation, never a filter.
     reported: Callable[[str], bool] | None = None
+    # What several families compute alike (the principals' scopes, say), built once per run by
+    # whichever family asks first: keyed by the name of the helper that owns the entry.
+    memo: dict[str, Any] = field(default_factory=dict)
     _parsed: dict[int, Any] = field(default_factory=dict)
+    _reports: dict[int, bool] = field(default_factory=dict)
+    _by_address: dict[str, PolicyRecord] | None = None
 
     def severity(self, rule: str) -> Severity:
         override = self.config.severity.get(rule)
@@ -70,6 +75,29 @@ class CheckContext:
             self._parsed[key] = parse_policy(record.document, name=record.address, kind=kind)
         return self._parsed[key]
 
+    def reports(self, record: PolicyRecord) -> bool:
+        """Whether a finding on the record could land in a reported file (cached).
+
+        A finding sits at the record, at one of its spans (a policy in a JSON file, a value
+        written in a module call) or at an unresolved value, so all of those files count."""
+        reported = self.reported
+        if reported is None:
+            return True
+        key = id(record)
+        found = self._reports.get(key)
+        if found is None:
+            files = {record.location.file}
+            files.update(loc.file for loc in record.spans.values())
+            files.update(u.location.file for u in record.unknowns if u.location is not None)
+            found = self._reports[key] = any(reported(f) for f in files)
+        return found
+
+    def record(self, address: str) -> PolicyRecord | None:
+        """The policy record at a Terraform address (an index built once per run)."""
+        if self._by_address is None:
+            self._by_address = {r.address: r for r in self.project.records}
+        return self._by_address.get(address)
+
     def records_of(self, principal: PrincipalRecord) -> list[PolicyRecord]:
-        by_address = {r.address: r for r in self.project.records}
-        return [by_address[a] for a in principal.identity_policies if a in by_address]
+        found = (self.record(a) for a in principal.identity_policies)
+        return [r for r in found if r is not None]

@@ -91,12 +91,7 @@ def scopes_of(project: Project, catalog: Catalog) -> dict[str, PrincipalScope]:
     boundary, SCPs in scope, attachments whose content is not in the code)."""
     ctx = CheckContext(project=project, config=Config(), catalog=catalog)
     levels = scp_levels(ctx)
-    by_address = {r.address: r for r in project.records}
-    return {
-        p.address: scope_of(ctx, p, levels, by_address)
-        for p in project.principals
-        if p.type != "group"
-    }
+    return {p.address: scope_of(ctx, p, levels) for p in project.principals if p.type != "group"}
 
 
 def _effective_actions(policies: PrincipalPolicies, catalog: Catalog) -> tuple[set[str], list[str]]:

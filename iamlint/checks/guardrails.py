@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 from iamlint.checks import support as s
 from iamlint.checks.context import CheckContext
@@ -39,11 +39,11 @@ from iamlint.checks.principals import (
     scp_levels,
 )
 from iamlint.checks.privesc import Hit, Judge, principal_finding, reach_own, statement_actions
-from iamlint.checks.probe import Reach
+from iamlint.checks.probe import Reach, memo
 from iamlint.model import Unknown
 from iamlint.policy.conditions import RequestContext
 from iamlint.policy.document import Effect, Policy, Statement
-from iamlint.policy.effective import DeadGrant, effective_permissions
+from iamlint.policy.effective import DeadGrant, PrincipalPolicies, effective_permissions
 from iamlint.policy.evaluate import Authorization, Outcome, Request, decide
 from iamlint.terraform.project import PolicyRecord, PrincipalRecord
 
@@ -161,13 +161,33 @@ def _dead_grants(
     """Collect the scope's dead grants; a statement several principals share is one entry."""
     if scope.boundary is None and not _scps_can_kill(ctx, scope):
         return
-    result = effective_permissions(scope.policies(), catalog=ctx.catalog)
+    result = effective_permissions(_caps_view(ctx, scope), catalog=ctx.catalog)
     for dead in result.dead_grants:
         if dead.statement.resources == ():
             continue  # an empty Resource list matches nothing: no cap is to blame (V1xx's)
         granting = scope.granting(dead.policy)
         if granting is not None:
             _collect(scope, granting.record, dead, found)
+
+
+def _caps_view(ctx: CheckContext, scope: PrincipalScope) -> PrincipalPolicies:
+    """The scope's policies as the dead-grant analysis needs them. When only some files are
+    reported, the Allow statements of policies in other files are left out: whether a grant is
+    dead depends on that grant, the caps and every Deny (all kept, in order), never on the
+    principal's other Allows, and their own dead grants would land in files not reported."""
+    policies = scope.policies()
+    if ctx.reported is None:
+        return policies
+    identity = [
+        g.policy if ctx.reports(g.record) else _denies_only(g.policy) for g in scope.identity
+    ]
+    return replace(policies, identity=identity)
+
+
+def _denies_only(policy: Policy) -> Policy:
+    """What of a policy can deny: statements whose Effect is not a known Allow."""
+    kept = tuple(st for st in policy.statements if st.effect is not Effect.ALLOW)
+    return replace(policy, statements=kept, unknown_statements=())
 
 
 def _scps_can_kill(ctx: CheckContext, scope: PrincipalScope) -> bool:
@@ -201,11 +221,10 @@ def _allows_everything(policy: Policy) -> bool:
 
 
 def _scp_deny_actions(ctx: CheckContext, scope: PrincipalScope, statement: Statement) -> set[str]:
-    key = ("deny-actions", id(statement))
-    found = scope.shared.get(key)
-    if found is None:
-        found = scope.shared[key] = frozenset(statement_actions(ctx.catalog, statement))
-    return set(found)
+    def compute() -> frozenset[str]:
+        return frozenset(statement_actions(ctx.catalog, statement))
+
+    return set(memo(scope.shared, "deny-actions", statement, compute))
 
 
 def _collect(
@@ -482,11 +501,6 @@ def _g506_statement(
             )
 
 
-def _reports(reported: Callable[[str], bool], record: PolicyRecord) -> bool:
-    files = {record.location.file} | {span.file for span in record.spans.values()}
-    return any(reported(f) for f in files)
-
-
 def _g506(ctx: CheckContext) -> Iterator[Finding]:
     approved = set(ctx.config.approved_regions)
     if not approved:
@@ -494,7 +508,7 @@ def _g506(ctx: CheckContext) -> Iterator[Finding]:
     for record in ctx.project.records:
         if record.kind not in (s.IDENTITY, s.RESOURCE):
             continue
-        if ctx.reported is not None and not _reports(ctx.reported, record):
+        if not ctx.reports(record):
             continue
         for statement in ctx.policy(record).statements:
             if statement.effect is Effect.ALLOW:

@@ -194,15 +194,22 @@ def principal_label(principal: PrincipalRecord) -> str:
     return f"{principal.type} {name}"
 
 
-def scopes(ctx: CheckContext) -> Iterator[PrincipalScope]:
+def scopes(ctx: CheckContext) -> list[PrincipalScope]:
     """A scope per role and user, per group none of whose members is defined in the code, and
     per identity policy that reaches no principal (whoever it is attached to gets its grants).
 
-    When only some files are reported (pre-commit), scopes whose findings would all land
-    elsewhere are skipped: judging them is most of the run's work."""
+    Built once per run (several families judge the same principals, and share the answers
+    cached in each scope). When only some files are reported (pre-commit), scopes whose
+    findings would all land elsewhere are skipped: judging them is most of the run's work."""
+    found: list[PrincipalScope] | None = ctx.memo.get("principals.scopes")
+    if found is None:
+        found = ctx.memo["principals.scopes"] = list(_build_scopes(ctx))
+    return found
+
+
+def _build_scopes(ctx: CheckContext) -> Iterator[PrincipalScope]:
     levels = scp_levels(ctx)
     shared: dict[Any, Any] = {}
-    by_address = {r.address: r for r in ctx.project.records}
     members = {g for p in ctx.project.principals if p.type == "user" for g in p.groups}
     groups = {p.address: p for p in ctx.project.principals if p.type == "group"}
     reached: set[str] = set()
@@ -211,13 +218,13 @@ def scopes(ctx: CheckContext) -> Iterator[PrincipalScope]:
         if principal.type == "group" and principal.address in members:
             continue  # judged through its members, with their other policies
         holders = [principal] + [groups[g] for g in principal.groups if g in groups]
-        if not _reported(ctx, principal, holders, by_address):
+        if not _reported(ctx, principal, holders):
             continue
-        scope = scope_of(ctx, principal, levels, by_address)
+        scope = scope_of(ctx, principal, levels)
         scope.shared = shared
         yield scope
     for record in ctx.project.records:
-        if ctx.reported is not None and not _record_reported(ctx, record):
+        if not ctx.reports(record):
             continue
         if record.kind == "identity" and record.address not in reached and not record.attached_to:
             scope = standalone_scope(ctx, record, levels)
@@ -230,17 +237,8 @@ def scopes(ctx: CheckContext) -> Iterator[PrincipalScope]:
         yield scope
 
 
-def _record_reported(ctx: CheckContext, record: PolicyRecord) -> bool:
-    assert ctx.reported is not None
-    files = {record.location.file} | {span.file for span in record.spans.values()}
-    return any(ctx.reported(f) for f in files)
-
-
 def _reported(
-    ctx: CheckContext,
-    principal: PrincipalRecord,
-    holders: list[PrincipalRecord],
-    by_address: dict[str, PolicyRecord],
+    ctx: CheckContext, principal: PrincipalRecord, holders: list[PrincipalRecord]
 ) -> bool:
     """Could a finding about the principal land in a reported file? Decided before the scope
     is built: on a large repository, pre-commit reports one file and most principals are not
@@ -249,8 +247,8 @@ def _reported(
         return True
     for holder in holders:
         for address in holder.identity_policies:
-            record = by_address.get(address)
-            if record is not None and _record_reported(ctx, record):
+            record = ctx.record(address)
+            if record is not None and ctx.reports(record):
                 return True
     return False
 
@@ -270,21 +268,14 @@ def find_principal(ctx: CheckContext, address: str) -> PrincipalRecord | None:
 
 
 def scope_of(
-    ctx: CheckContext,
-    principal: PrincipalRecord,
-    levels: list[ScpLevel] | None = None,
-    by_address: dict[str, PolicyRecord] | None = None,
+    ctx: CheckContext, principal: PrincipalRecord, levels: list[ScpLevel] | None = None
 ) -> PrincipalScope:
     scope = PrincipalScope(principal, principal_label(principal), principal.address)
-    if by_address is None:
-        by_address = {r.address: r for r in ctx.project.records}
-    holders = [principal] + [
-        g for g in ctx.project.principals if g.address in principal.groups and g.type == "group"
-    ]
+    holders = [principal] + [g for g in _groups(ctx) if g.address in principal.groups]
     seen: set[str] = set()
     for holder in holders:
         for address in holder.identity_policies:
-            record = by_address.get(address)
+            record = ctx.record(address)
             if record is None or address in seen:
                 continue
             seen.add(address)
@@ -292,10 +283,20 @@ def scope_of(
         via = "" if holder is principal else f" (through group {holder.address})"
         scope.widening += [f"attached policy {arn}{via}" for arn in holder.managed_policies]
         scope.widening += [f"attached policy {u.text}{via}" for u in holder.unresolved]
-    _set_boundary(ctx, scope, principal, by_address)
+    _set_boundary(ctx, scope, principal)
     scope.scp_levels = levels if levels is not None else scp_levels(ctx)
     scope.account = ctx.config.account_id or _only_account(scope)
     return scope
+
+
+def _groups(ctx: CheckContext) -> list[PrincipalRecord]:
+    """The project's groups, in project order (a scope takes its groups' policies in it)."""
+    found: list[PrincipalRecord] | None = ctx.memo.get("principals.groups")
+    if found is None:
+        found = ctx.memo["principals.groups"] = [
+            g for g in ctx.project.principals if g.type == "group"
+        ]
+    return found
 
 
 def standalone_scope(
@@ -308,19 +309,14 @@ def standalone_scope(
     return scope
 
 
-def _set_boundary(
-    ctx: CheckContext,
-    scope: PrincipalScope,
-    principal: PrincipalRecord,
-    by_address: dict[str, PolicyRecord],
-) -> None:
+def _set_boundary(ctx: CheckContext, scope: PrincipalScope, principal: PrincipalRecord) -> None:
     value = principal.permissions_boundary
     if value is None:
         return
     if isinstance(value, Unknown):
         _unknown_boundary(scope, value.text)
         return
-    record = by_address.get(str(value)) or _policy_named_in(ctx, str(value))
+    record = ctx.record(str(value)) or _policy_named_in(ctx, str(value))
     if record is None:
         _unknown_boundary(scope, str(value))
         return

@@ -37,7 +37,7 @@ from iamlint.checks import support as s
 from iamlint.checks.context import CheckContext
 from iamlint.checks.finding import Certainty, Finding
 from iamlint.checks.principals import Granting, PrincipalScope, scopes
-from iamlint.checks.probe import Probe, Reach, probe, settle
+from iamlint.checks.probe import Probe, Reach, named_actions, probe, settle
 from iamlint.model import Location, Unknown
 from iamlint.policy.approximate import FLIP, OVER, approx_values
 from iamlint.policy.catalog import AccessLevel, Catalog
@@ -177,7 +177,7 @@ class Judge:
             policies += [scope.boundary] if scope.boundary is not None else []
             policies += [p for level in scope.scp_levels for p in level.policies]
             self._statement_cache = [
-                (st, _named_actions(scope.shared, self.catalog, st))
+                (st, named_actions(scope.shared, self.catalog, st))
                 for policy in policies
                 for st in policy.statements
             ]
@@ -212,21 +212,6 @@ class Judge:
 def every_action(catalog: Catalog) -> frozenset[str]:
     """Lower-case names of every catalog action (NotAction and unknown statements name them)."""
     return frozenset(a.full_name.lower() for a in catalog.all_actions())
-
-
-def _named_actions(
-    shared: dict[Any, Any], catalog: Catalog, statement: Statement
-) -> frozenset[str] | None:
-    """The catalog actions a statement with only known entries names, cached for the run."""
-    if isinstance(statement.actions, Unknown) or any(
-        isinstance(a, Unknown) for a in statement.actions
-    ):
-        return None
-    key = ("actions", id(statement))
-    found = shared.get(key)
-    if found is None:
-        found = shared[key] = frozenset(statement_actions(catalog, statement))
-    return found  # type: ignore[no-any-return]
 
 
 def statement_actions(catalog: Catalog, statement: Statement) -> set[str]:

@@ -27,18 +27,6 @@ RCP = "rcp"
 DOCUMENT = "document"  # an aws_iam_policy_document nothing visible uses
 
 
-def may_report(ctx: CheckContext, record: PolicyRecord) -> bool:
-    """Whether any finding on the record could land in a reported file (pre-commit passes a
-    few). A finding sits at the record, at one of its spans (a policy in a JSON file, a value
-    written in a module call) or at an unresolved value, so all of those files count."""
-    reported = ctx.reported
-    if reported is None or reported(record.location.file):
-        return True
-    files = {loc.file for loc in record.spans.values()}
-    files.update(u.location.file for u in record.unknowns if u.location is not None)
-    return any(reported(f) for f in files)
-
-
 def pointer(statement: Statement, *parts: str | int) -> str:
     """The JSON pointer of a statement element, e.g. ``/Statement/0/Action/1``.
 

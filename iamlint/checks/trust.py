@@ -633,7 +633,7 @@ def _user_policies(ctx: CheckContext) -> Iterator[Finding]:
 
 def run(ctx: CheckContext) -> Iterator[Finding]:
     for record in ctx.project.records:
-        if s.may_report(ctx, record):
+        if ctx.reports(record):
             yield from _policy_findings(ctx, record)
     yield from _session_findings(ctx)
     yield from _access_keys(ctx)

@@ -807,10 +807,11 @@ def _inline_sizes(ctx: CheckContext) -> Iterator[Finding]:
     for principal in ctx.project.principals:
         inline = [by_address[a] for a in principal.identity_policies if a in by_address]
         counted.update(r.address for r in inline)
-        if inline:
+        # The finding sits on one of them: sizing them is wasted when none is reported.
+        if inline and any(ctx.reports(r) for r in inline):
             yield from _inline_total(ctx, principal, inline)
     for record in ctx.project.records:
-        if _is_inline(record) and record.address not in counted:
+        if _is_inline(record) and record.address not in counted and ctx.reports(record):
             kind = record.resource_type.split("_")[2]  # an unresolved owner: judge it alone
             yield from _inline_total(ctx, None, [record], kind)
 
@@ -841,7 +842,7 @@ def _inline_total(
 
 def run(ctx: CheckContext) -> Iterator[Finding]:
     for record in ctx.project.records:
-        if not s.may_report(ctx, record):
+        if not ctx.reports(record):
             continue
         policy: Policy = ctx.policy(record)
         yield from _malformed(ctx, record, policy)

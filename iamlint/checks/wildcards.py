@@ -433,7 +433,7 @@ def _managed_findings(ctx: CheckContext) -> Iterator[Finding]:
 
 def run(ctx: CheckContext) -> Iterator[Finding]:
     for record in ctx.project.records:
-        if not s.may_report(ctx, record):
+        if not ctx.reports(record):
             continue
         judging = _judging(ctx, record)
         if judging is not None:
