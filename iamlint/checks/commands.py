@@ -7,6 +7,7 @@ Exit codes: 0 nothing at or above the fail-on threshold, 1 findings, 2 usage or 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
 import sys
@@ -87,16 +88,22 @@ def _run(options: CheckOptions, registry: Registry) -> CheckResult:
 
 
 def _renderer(output_format: str, colour: bool) -> Callable[[CheckResult], str]:
-    from iamlint.report import github, json_report, junit, sarif, text
+    """The chosen format's renderer; only its module is imported (start-up is most of a
+    pre-commit run)."""
+    if output_format == "text":
+        from iamlint.report import text
 
-    renderers: dict[str, Callable[[CheckResult], str]] = {
-        "text": lambda r: text.render_text(r, colour=colour),
-        "json": json_report.render_json,
-        "sarif": sarif.render_sarif,
-        "github": github.render_github,
-        "junit": junit.render_junit,
-    }
-    return renderers[output_format]
+        return lambda r: text.render_text(r, colour=colour)
+    module, function = {
+        "json": ("json_report", "render_json"),
+        "sarif": ("sarif", "render_sarif"),
+        "github": ("github", "render_github"),
+        "junit": ("junit", "render_junit"),
+    }[output_format]
+    render: Callable[[CheckResult], str] = getattr(
+        importlib.import_module(f"iamlint.report.{module}"), function
+    )
+    return render
 
 
 def _colour(output: Path | None) -> bool:

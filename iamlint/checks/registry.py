@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import jsonschema
 
 from iamlint.checks.families import FAMILIES
 from iamlint.checks.finding import Finding, Severity
@@ -146,13 +145,19 @@ class Registry:
 
 
 @functools.cache
+def _schema_text() -> str:
+    return resources.files("iamlint.checks").joinpath("rule_schema.json").read_text("utf-8")
+
+
+@functools.cache
 def _schema() -> dict[str, Any]:
-    text = resources.files("iamlint.checks").joinpath("rule_schema.json").read_text("utf-8")
-    return json.loads(text)
+    return json.loads(_schema_text())
 
 
 def validate_pack(data: Any, source: str) -> None:
     """Raise `CatalogError` naming the first schema violation and where it is in the pack."""
+    import jsonschema  # here, not at the top: its imports cost more than a pre-commit run's rules
+
     validator = jsonschema.Draft202012Validator(_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
@@ -186,13 +191,41 @@ def _rules_of(data: dict[str, Any], source: str) -> list[Rule]:
     return out
 
 
-def _read_pack(text: str, source: str) -> dict[str, Any]:
+def _read_pack(text: str, source: str, validated: Path | None) -> dict[str, Any]:
+    """The pack's data, validated against the schema unless this very text (under this very
+    schema) passed before: ``validated`` is the cache folder of markers for passed packs."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise CatalogError(source, f"line {err.lineno} column {err.colno}: {err.msg}") from None
-    validate_pack(data, source)
+    marker = validated / _pack_digest(text) if validated is not None else None
+    if marker is None or not marker.exists():
+        validate_pack(data, source)
+        _mark(marker)
     return data
+
+
+def _validated_folder() -> Path | None:
+    from iamlint.cache import cache_dir
+
+    return cache_dir() / "valid-rule-packs"
+
+
+def _pack_digest(text: str) -> str:
+    digest = hashlib.sha256(_schema_text().encode())
+    digest.update(b"\0")
+    digest.update(text.encode())
+    return digest.hexdigest()[:32]
+
+
+def _mark(marker: Path | None) -> None:
+    if marker is None:
+        return
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass  # a read-only cache only costs speed: the pack is validated again next time
 
 
 def _builtin_packs() -> list[tuple[str, str]]:
@@ -210,8 +243,9 @@ def build_registry(packs: Iterable[tuple[str, str]]) -> Registry:
     registry = Registry()
     names: dict[str, str] = {}
     rules: dict[str, Rule] = {}
+    validated = _validated_folder()
     for source, text in packs:
-        data = _read_pack(text, source)
+        data = _read_pack(text, source, validated)
         for rule in _rules_of(data, source):
             if rule.id in rules:
                 raise CatalogError(

@@ -115,10 +115,7 @@ def _run_check(options: CheckOptions, registry: Registry | None) -> CheckResult:
     # Cached by content (checked against every file it read): the pre-commit re-run case.
     project = load_project_cached(scope.load, options.var_files, cwd=options.cwd)
     cwd = options.cwd.resolve()
-
-    @functools.cache  # thousands of records share a few hundred files; resolve() hits the disk
-    def absolute(file: str) -> Path:
-        return (cwd / file).resolve()
+    absolute = _resolver(cwd)
 
     for error in project.errors:
         if scope.includes(absolute(error.file)):
@@ -167,6 +164,25 @@ def _run_check(options: CheckOptions, registry: Registry | None) -> CheckResult:
         policies=sum(1 for r in project.records if scope.includes(absolute(r.location.file))),
         root=str(cwd),
     )
+
+
+def _resolver(cwd: Path) -> Callable[[str], Path]:
+    """``(cwd / file).resolve()``, cached: thousands of records share a few hundred files, and
+    resolving walks every component on disk. A file that is no link resolves to its resolved
+    folder plus its name, so each folder is walked once."""
+
+    @functools.cache
+    def folder(path: Path) -> Path:
+        return path.resolve()
+
+    @functools.cache
+    def absolute(file: str) -> Path:
+        path = cwd / file  # pathlib drops "." parts but keeps "..": those are resolved whole
+        if path.name in ("", "..") or path.is_symlink():
+            return path.resolve()
+        return folder(path.parent) / path.name
+
+    return absolute
 
 
 def _context(project: Project, config: Config, registry: Registry) -> CheckContext:

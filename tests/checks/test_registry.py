@@ -140,3 +140,19 @@ def test_every_family_module_has_a_pack():
     from iamlint.checks.registry import FAMILY_MODULES
 
     assert set(FAMILY_MODULES) <= set(builtin_registry().families())
+
+
+def test_a_pack_that_passed_is_not_validated_again_until_its_text_changes(tmp_path, monkeypatch):
+    from iamlint.checks import registry as registry_module
+
+    monkeypatch.setenv("IAMLINT_CACHE_DIR", str(tmp_path))
+    packs = [("acme.json", pack())]
+    build_registry(packs)  # validated once, and remembered
+
+    def refuse(data, source):
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(registry_module, "validate_pack", refuse)
+    assert build_registry(packs).get("ACME101") is not None
+    with pytest.raises(AssertionError, match="validated again"):
+        build_registry([("acme.json", pack(title="Changed"))])
