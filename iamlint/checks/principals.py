@@ -213,12 +213,13 @@ def _build_scopes(ctx: CheckContext) -> Iterator[PrincipalScope]:
     members = {g for p in ctx.project.principals if p.type == "user" for g in p.groups}
     groups = {p.address: p for p in ctx.project.principals if p.type == "group"}
     reached: set[str] = set()
+    reported = {r.address for r in ctx.project.records if ctx.reports(r)}
     for principal in ctx.project.principals:
         reached.update(principal.identity_policies)
         if principal.type == "group" and principal.address in members:
             continue  # judged through its members, with their other policies
         holders = [principal] + [groups[g] for g in principal.groups if g in groups]
-        if not _reported(ctx, principal, holders):
+        if not _reported(ctx, principal, holders, reported):
             continue
         scope = scope_of(ctx, principal, levels)
         scope.shared = shared
@@ -238,19 +239,17 @@ def _build_scopes(ctx: CheckContext) -> Iterator[PrincipalScope]:
 
 
 def _reported(
-    ctx: CheckContext, principal: PrincipalRecord, holders: list[PrincipalRecord]
+    ctx: CheckContext,
+    principal: PrincipalRecord,
+    holders: list[PrincipalRecord],
+    reported: set[str],
 ) -> bool:
-    """Could a finding about the principal land in a reported file? Decided before the scope
-    is built: on a large repository, pre-commit reports one file and most principals are not
-    in it."""
+    """Could a finding about the principal land in a reported file (``reported``: addresses
+    of the records that can)? Decided before the scope is built: on a large repository,
+    pre-commit reports one file and most principals are not in it."""
     if ctx.reported is None or ctx.reported(principal.location.file):
         return True
-    for holder in holders:
-        for address in holder.identity_policies:
-            record = ctx.record(address)
-            if record is not None and ctx.reports(record):
-                return True
-    return False
+    return any(a in reported for holder in holders for a in holder.identity_policies)
 
 
 def _grants_to_holder(ctx: CheckContext, record: PolicyRecord) -> bool:

@@ -340,7 +340,11 @@ def relevant_identity(scope: PrincipalScope, catalog: Catalog, action: str) -> l
     A policy none of whose statements names the action adds nothing to a decision (no Allow,
     no Deny, no open question), so leaving it out gives the same `Decision` at a fraction of
     the cost: a principal with fifty attached policies is asked hundreds of questions."""
-    return [g.policy for g in scope.identity if _names(scope.shared, catalog, g.policy, action)]
+
+    def compute() -> list[Policy]:
+        return [g.policy for g in scope.identity if _names(scope.shared, catalog, g.policy, action)]
+
+    return memo(scope.shared, f"relevant {action.lower()}", scope, compute)
 
 
 def _names(shared: dict[Any, Any], catalog: Catalog, policy: Policy, action: str) -> bool:
