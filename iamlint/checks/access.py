@@ -16,11 +16,18 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from iamlint.checks.context import CheckContext, Config
+from iamlint.checks.context import CheckContext
+from iamlint.checks.options import (
+    config_option,
+    fail,
+    load_config_or_fail,
+    paths_argument,
+    var_file_option,
+)
 from iamlint.checks.principals import PrincipalScope, scope_of, standalone_scope
 from iamlint.checks.probe import settle
 from iamlint.model import Unknown
@@ -30,14 +37,9 @@ from iamlint.policy.effective import ActionGrant, EffectivePermissions, effectiv
 from iamlint.policy.evaluate import Decision, Request, StatementRef, decide
 from iamlint.terraform.project import Project
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK = 0
 _SHOWN = 6  # actions named per group before "and N more"
 ANY_RESOURCE = Unknown("any resource", reason="no --resource given")
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_USAGE)
 
 
 # --- finding the principal ---------------------------------------------------------------------
@@ -64,7 +66,7 @@ def resolve_scope(ctx: CheckContext, address: str) -> PrincipalScope | None:
     named = [p for p in ctx.project.principals if isinstance(p.name, str) and p.name == address]
     if len(named) > 1:
         listed = ", ".join(p.address for p in named)
-        _fail(f"{address!r} names {len(named)} principals ({listed}): give the address")
+        fail(f"{address!r} names {len(named)} principals ({listed}): give the address")
     if named:
         return scope_of(ctx, named[0])
     for record in ctx.project.records:
@@ -337,18 +339,9 @@ def decision_json(
 # --- the command -------------------------------------------------------------------------------
 
 
-def _config(config_file: Path | None, paths: tuple[Path, ...]) -> Config:
-    from iamlint.checks.config import ConfigError, load_config
-
-    try:
-        return load_config(config_file, start=paths[0] if paths else Path.cwd()).config
-    except ConfigError as err:
-        _fail(str(err))
-
-
 @click.command()
 @click.argument("address")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@paths_argument
 @click.option("--action", help="Ask about one action (e.g. s3:PutObject) instead of listing all.")
 @click.option("--resource", help="The resource ARN of the request (default: any resource).")
 @click.option(
@@ -363,19 +356,8 @@ def _config(config_file: Path | None, paths: tuple[Path, ...]) -> Config:
     is_flag=True,
     help="Treat context keys not given as absent (as the AWS simulator does), not as unknown.",
 )
-@click.option(
-    "--var-file",
-    "var_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A .tfvars file whose values apply to the root modules (repeatable).",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Configuration file (default: the nearest .iamlint.toml or pyproject.toml).",
-)
+@var_file_option
+@config_option
 @click.option(
     "--format",
     "output_format",
@@ -398,7 +380,7 @@ def access(
     boundary and the SCPs in scope; with --action, whether one request is allowed and why."""
     from iamlint.terraform.project_cache import load_project_cached
 
-    config = _config(config_file, paths)
+    config = load_config_or_fail(config_file, paths).config
     given = parse_context(contexts)
     project = load_project_cached(list(paths) or [Path(".")], list(var_files))
     for error in project.errors:
@@ -410,10 +392,10 @@ def access(
         close = close_matches(address, known)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         listing = "" if close or not known else f"; principals: {', '.join(known[:10])}"
-        _fail(f"no principal or identity policy {address!r} in the code{hint}{listing}")
+        fail(f"no principal or identity policy {address!r} in the code{hint}{listing}")
     if action is None:
         if resource or contexts:
-            _fail("--resource and --context need --action")
+            fail("--resource and --context need --action")
         result = effective_permissions(scope.policies(), catalog=default_catalog())
         render = permissions_json if output_format == "json" else permissions_text
         sys.stdout.write(render(scope, result))

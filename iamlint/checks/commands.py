@@ -13,37 +13,27 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
 from iamlint.checks.baseline import BaselineError, render_baseline
 from iamlint.checks.changes import GitError
-from iamlint.checks.config import ConfigError, LoadedConfig, load_config
+from iamlint.checks.config import LoadedConfig
+from iamlint.checks.options import (
+    config_option,
+    fail,
+    load_config_or_fail,
+    paths_argument,
+    var_file_option,
+)
 from iamlint.checks.registry import CatalogError, Registry, Rule, SelectorError, load_registry
 from iamlint.checks.result import CheckResult
 from iamlint.checks.runner import CheckOptions, run_check
 
-EXIT_USAGE = 2
 FORMATS = ("text", "json", "sarif", "github", "junit")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 DEFAULT_BASELINE = ".iamlint-baseline.json"
 
-paths_argument = click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-var_file_option = click.option(
-    "--var-file",
-    "var_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A .tfvars file whose values apply to the root modules (repeatable).",
-)
-config_option = click.option(
-    "--config",
-    "config_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Configuration file (default: the nearest .iamlint.toml, or pyproject.toml with "
-    "[tool.iamlint]).",
-)
 usage_option = click.option(
     "--usage",
     "usage_files",
@@ -54,37 +44,25 @@ usage_option = click.option(
 )
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_USAGE)
-
-
 def _split(values: tuple[str, ...]) -> list[str]:
     """`--select W2,P --select T401` → ["W2", "P", "T401"]."""
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
-
-
-def _load_config(config_file: Path | None, paths: tuple[Path, ...]) -> LoadedConfig:
-    try:
-        return load_config(config_file, start=paths[0] if paths else Path.cwd())
-    except ConfigError as err:
-        _fail(str(err))
 
 
 def _registry(loaded: LoadedConfig) -> Registry:
     try:
         return load_registry([Path(p) for p in loaded.config.rule_packs])
     except CatalogError as err:
-        _fail(f"rule pack {err}")
+        fail(f"rule pack {err}")
 
 
 def _run(options: CheckOptions, registry: Registry) -> CheckResult:
     try:
         return run_check(options, registry)
     except (SelectorError, BaselineError) as err:
-        _fail(str(err))
+        fail(str(err))
     except GitError as err:
-        _fail(f"--since {options.since}: {err}")
+        fail(f"--since {options.since}: {err}")
 
 
 def _renderer(output_format: str, colour: bool) -> Callable[[CheckResult], str]:
@@ -157,8 +135,8 @@ def check(
     Files given by name (as pre-commit passes them) are read with the rest of their module,
     and only findings in those files are reported."""
     if statistics and output_format not in ("text", "json"):
-        _fail("--statistics works with --format text or json")
-    loaded = _load_config(config_file, paths)
+        fail("--statistics works with --format text or json")
+    loaded = load_config_or_fail(config_file, paths)
     config = loaded.config
     changes: dict[str, object] = {"ignore": [*config.ignore, *_split(ignore)]}
     if select:
@@ -217,7 +195,7 @@ def _load_usage(files: tuple[Path, ...]) -> object:
         loaded = [(str(path), load_snapshot(path)) for path in files]
         return loaded[0][1] if len(loaded) == 1 else merge_snapshots(loaded)
     except UsageInputError as err:
-        _fail(f"--usage {err}")
+        fail(f"--usage {err}")
 
 
 def _emit(rendered: str, output: Path | None) -> None:
@@ -228,7 +206,7 @@ def _emit(rendered: str, output: Path | None) -> None:
     try:
         output.write_text(rendered, "utf-8")
     except OSError as err:
-        _fail(f"cannot write {output}: {err.strerror}")
+        fail(f"cannot write {output}: {err.strerror}")
 
 
 @click.command()
@@ -236,7 +214,7 @@ def _emit(rendered: str, output: Path | None) -> None:
 @config_option
 def rules(output_format: str, config_file: Path | None) -> None:
     """List every rule: id, name, default severity and title."""
-    registry = _registry(_load_config(config_file, ()))
+    registry = _registry(load_config_or_fail(config_file, ()))
     if output_format == "json":
         data = [rule.to_json() for rule in registry.rules.values()]
         sys.stdout.write(json.dumps({"rules": data}, indent=2, ensure_ascii=False) + "\n")
@@ -280,11 +258,11 @@ def explain_text(rule: Rule) -> str:
 @config_option
 def explain(rule_id: str, output_format: str, config_file: Path | None) -> None:
     """Explain one rule: why it matters, an example, and the fix (ID or name)."""
-    registry = _registry(_load_config(config_file, ()))
+    registry = _registry(load_config_or_fail(config_file, ()))
     rule = registry.get(rule_id)
     if rule is None:
         hint = registry.suggest(rule_id)
-        _fail(f"no rule {rule_id!r}" + (f"; did you mean {', '.join(hint)}?" if hint else ""))
+        fail(f"no rule {rule_id!r}" + (f"; did you mean {', '.join(hint)}?" if hint else ""))
     if output_format == "json":
         sys.stdout.write(json.dumps(rule.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -316,7 +294,7 @@ def baseline_create(
     config_file: Path | None,
 ) -> None:
     """Write every current finding under PATHS to a baseline file."""
-    loaded = _load_config(config_file, paths)
+    loaded = load_config_or_fail(config_file, paths)
     registry = _registry(loaded)
     options = CheckOptions(
         paths=list(paths),
@@ -353,7 +331,7 @@ def diff_access(
     try:
         before, after = diff.load_at_ref(ref, list(paths), list(var_files), Path.cwd())
     except GitError as err:
-        _fail(f"{ref}: {err}")
+        fail(f"{ref}: {err}")
     diffs = diff.diff_projects(before, after)
     if output_format == "json":
         data = {"format_version": 1, "ref": ref, "principals": [d.to_json() for d in diffs]}
