@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -11,27 +10,19 @@ import pytest
 from iamlint.checks import registry
 from iamlint.checks.context import Config
 
+# The suite runs with --import-mode=importlib, which puts no test folder on sys.path: this makes
+# the plain helper modules beside this file (framework_family, usage_helpers) importable by
+# name, once, for every test module of the folder.
+sys.path.insert(0, str(Path(__file__).parent))
 
-def _framework_family():
-    # Loaded by path: the tests run with --import-mode=importlib and are not a package.
-    name = "iamlint_tests_framework_family"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("framework_family.py")
-        )
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+import framework_family  # beside this file: needs the path above
 
 
 @pytest.fixture
 def testfam(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
     """Only the test family is registered; returns its module (PACK, run, write_pack)."""
-    module = _framework_family()
-    monkeypatch.setattr(registry, "FAMILY_MODULES", {"testfam": module.run})
-    return module
+    monkeypatch.setattr(registry, "FAMILY_MODULES", {"testfam": framework_family.run})
+    return framework_family
 
 
 @pytest.fixture

@@ -1,20 +1,11 @@
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+from check_helpers import git  # beside this file (on the path: conftest.py)
 
 from iamlint.checks.changes import GitError, changed_lines
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture

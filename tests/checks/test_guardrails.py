@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from check_helpers import family_findings  # beside this file (on the path: conftest.py)
+
 from iamlint.checks import guardrails
 from iamlint.checks.context import CheckContext, Config
 from iamlint.checks.finding import Certainty, Finding
@@ -22,12 +24,7 @@ ORG = Config(
 
 
 def run(name: str, config: Config | None = None) -> list[Finding]:
-    project = load_project([FIXTURES / name], cwd=ROOT)
-    assert not project.errors, project.errors
-    ctx = CheckContext(
-        project, config or Config(), default_catalog(), builtin_registry().severities()
-    )
-    return list(guardrails.run(ctx))
+    return family_findings(guardrails, FIXTURES / name, config, severities=True)
 
 
 def rules(findings: list[Finding], rule: str) -> list[tuple[str, str]]:

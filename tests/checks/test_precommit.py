@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from check_helpers import git  # beside this file (on the path: conftest.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
@@ -26,15 +27,6 @@ resource "aws_iam_policy" "wide" {
 """
 # Another file of the same module: pre-commit passes only main.tf, so nothing here is reported.
 OTHER = WIDE.replace('"wide"', '"other"')
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit is not installed (dev extra)")

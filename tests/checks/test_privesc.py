@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from check_helpers import family_findings  # beside this file (on the path: conftest.py)
 
 from iamlint.checks import principals, privesc, probe
 from iamlint.checks.context import CheckContext, Config
@@ -19,12 +20,7 @@ FIXTURES = ROOT / "fixtures" / "checks" / "privesc"
 
 
 def run(name: str, config: Config | None = None) -> list[Finding]:
-    project = load_project([FIXTURES / name], cwd=ROOT)
-    assert not project.errors, project.errors
-    ctx = CheckContext(
-        project, config or Config(), default_catalog(), builtin_registry().severities()
-    )
-    return list(privesc.run(ctx))
+    return family_findings(privesc, FIXTURES / name, config, severities=True)
 
 
 def of(findings: list[Finding], rule: str, address: str) -> list[Finding]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from check_helpers import family_findings  # beside this file (on the path: conftest.py)
 
 from iamlint.checks import trust
-from iamlint.checks.context import CheckContext, Config
+from iamlint.checks.context import Config
 from iamlint.checks.finding import Applicability, Certainty, Finding, Severity
-from iamlint.policy.catalog import default_catalog
 from iamlint.policy.document import ConditionClause
 from iamlint.policy.tri import Tri
-from iamlint.terraform.project import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "checks" / "trust"
@@ -20,10 +19,7 @@ OWN_ACCOUNT = "111122223333"
 
 
 def run(name: str, config: Config | None = None) -> list[Finding]:
-    project = load_project([FIXTURES / name], cwd=ROOT)
-    assert not project.errors, project.errors
-    config = config or Config(account_id=OWN_ACCOUNT)
-    return list(trust.run(CheckContext(project, config, default_catalog())))
+    return family_findings(trust, FIXTURES / name, config or Config(account_id=OWN_ACCOUNT))
 
 
 def keys(findings: list[Finding], rule: str) -> set[tuple[str, str, str]]:

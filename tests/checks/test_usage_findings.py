@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+import usage_helpers as h  # beside this file (on the path: conftest.py)
 from click.testing import CliRunner
 
 from iamlint.checks import usage
@@ -17,20 +16,6 @@ from iamlint.checks.context import Config
 from iamlint.checks.finding import Certainty, Finding, Severity
 from iamlint.checks.usage import Evidence
 
-
-def _helpers():
-    name = "iamlint_tests_usage_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("usage_helpers.py")
-        )
-        assert spec and spec.loader
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-h = _helpers()
 TODAY = dt.date(2026, 11, 25)
 APP, POLICY = "aws_iam_role.app", "aws_iam_role_policy.app"
 APP_ARN = h.role("app", "/teams/")

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+import usage_helpers as h  # beside this file (on the path: conftest.py)
 
 from iamlint.checks.config import ConfigError, parse_table
 from iamlint.checks.context import Config
 from iamlint.checks.usage_join import JoinStatus, code_identity, join_principals, parse_iam_arn
 
-
-def _helpers():
-    name = "iamlint_tests_usage_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("usage_helpers.py")
-        )
-        assert spec and spec.loader
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-h = _helpers()
 APP = "aws_iam_role.app"
 BLUE, GREEN = 'module.twin["blue"].aws_iam_role.this', 'module.twin["green"].aws_iam_role.this'
 

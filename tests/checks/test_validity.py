@@ -5,21 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from check_helpers import family_findings  # beside this file (on the path: conftest.py)
 
 from iamlint.checks import validity
-from iamlint.checks.context import CheckContext, Config
 from iamlint.checks.finding import Applicability, Certainty, Finding
-from iamlint.policy.catalog import default_catalog
-from iamlint.terraform.project import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "checks" / "validity"
 
 
 def run(name: str) -> list[Finding]:
-    project = load_project([FIXTURES / name], cwd=ROOT)
-    assert not project.errors, project.errors
-    return list(validity.run(CheckContext(project, Config(), default_catalog())))
+    return family_findings(validity, FIXTURES / name)
 
 
 def keys(findings: list[Finding], rule: str) -> set[tuple[str, str, str]]:

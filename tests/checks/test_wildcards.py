@@ -5,21 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from check_helpers import family_findings  # beside this file (on the path: conftest.py)
 
 from iamlint.checks import wildcards
-from iamlint.checks.context import CheckContext, Config
 from iamlint.checks.finding import Certainty, Finding, Severity
-from iamlint.policy.catalog import default_catalog
-from iamlint.terraform.project import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "checks" / "wildcards"
 
 
 def run(name: str) -> list[Finding]:
-    project = load_project([FIXTURES / name], cwd=ROOT)
-    assert not project.errors, project.errors
-    return list(wildcards.run(CheckContext(project, Config(), default_catalog())))
+    return family_findings(wildcards, FIXTURES / name)
 
 
 def by_statement(findings: list[Finding], address: str) -> dict[str, set[str]]:

@@ -1,4 +1,4 @@
-"""Small, schema-valid usage snapshots for the usage rule tests (loaded by path)."""
+"""Small, schema-valid usage snapshots for the usage rule tests (importable through conftest.py)."""
 
 from __future__ import annotations
 
