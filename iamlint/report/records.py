@@ -72,7 +72,8 @@ def project_json(project: Project) -> dict[str, Any]:
 
 
 def render_json(project: Project) -> str:
-    return json.dumps(project_json(project), indent=2, sort_keys=False) + "\n"
+    # Compact: a large repository's records run to tens of megabytes; pipe through jq to read.
+    return json.dumps(project_json(project), separators=(",", ":")) + "\n"
 
 
 def _short(value: Any) -> str:
