@@ -770,26 +770,20 @@ def _size_finding(
     subject: str,
 ) -> Iterator[Finding]:
     if size > limit:
-        yield s.finding(
-            ctx,
-            "V107",
-            record,
-            None,
-            subject=subject,
-            message=f"{size:,} characters{' at least' if unknown else ''} (whitespace not "
-            f"counted) is over the {limit:,} AWS allows for {what}",
+        possible = False
+        message = (
+            f"{size:,} characters{' at least' if unknown else ''} (whitespace not "
+            f"counted) is over the {limit:,} AWS allows for {what}"
         )
     elif unknown and size > limit * 0.8:
-        yield s.finding(
-            ctx,
-            "V107",
-            record,
-            None,
-            subject=subject,
-            possible=True,
-            message=f"{size:,} characters known, plus unresolved values, against the {limit:,} "
-            f"AWS allows for {what}: it may be over",
+        possible = True
+        message = (
+            f"{size:,} characters known, plus unresolved values, against the {limit:,} "
+            f"AWS allows for {what}: it may be over"
         )
+    else:
+        return
+    yield s.finding(ctx, "V107", record, None, subject=subject, message=message, possible=possible)
 
 
 def _record_sizes(ctx: CheckContext, record: PolicyRecord) -> Iterator[Finding]:
