@@ -227,7 +227,9 @@ def _build_scopes(ctx: CheckContext) -> Iterator[PrincipalScope]:
     for record in ctx.project.records:
         if not ctx.reports(record):
             continue
-        if record.kind == "identity" and record.address not in reached and not record.attached_to:
+        # A policy no principal in the code holds (unattached, or attached to `var.role_name`):
+        # whoever holds it gets its grants, so it is judged on its own.
+        if record.kind == "identity" and record.address not in reached:
             scope = standalone_scope(ctx, record, levels)
         elif record.kind == "document" and _grants_to_holder(ctx, record):
             scope = standalone_scope(ctx, record, levels)

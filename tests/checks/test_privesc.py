@@ -235,3 +235,11 @@ def test_keys_settled_for_one_principal_do_not_leak_into_the_next() -> None:
     project = load_project([ROOT / "fixtures" / "checks" / "validity"], cwd=ROOT)
     ctx = CheckContext(project, Config(), default_catalog(), builtin_registry().severities())
     assert not of(list(privesc.run(ctx)), "P302", "aws_iam_policy.good_conditions")
+
+
+def test_a_policy_attached_to_a_principal_outside_the_code_is_judged_on_its_own() -> None:
+    # `role = var.role_name`: the holder is not in the code, its grants are.
+    findings = run("outside.tf")
+    (p301,) = of(findings, "P301", "aws_iam_role_policy.inline")
+    assert p301.certainty is Certainty.DEFINITE
+    assert {"CreateNewPolicyVersion", "CreateAccessKey"} <= methods(p301)
