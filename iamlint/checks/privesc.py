@@ -436,8 +436,21 @@ def _partial_hit(judge: Judge, method: Method) -> Hit | None:
     return Hit(method.name, Reach.POSSIBLE, reached, [reason], method.description)
 
 
+def _only_unresolved(hit: Hit) -> bool:
+    """Granted by nothing but statements nobody can read (``policy = var.policy_json``).
+
+    W202 already reports each such policy as possibly allowing any action, naming the
+    expression; repeating that as every escalation method and action set would be one
+    unknown told five times, not more knowledge."""
+    return all(
+        found.allowed_by and all(ref.statement.index < 0 for ref in found.allowed_by)
+        for found in hit.probes
+    )
+
+
 def _p301(ctx: CheckContext, judge: Judge, known: list[Method]) -> Iterator[Finding]:
     hits = [h for h in (_method_hit(judge, m) for m in known) if h is not None]
+    hits = [h for h in hits if not _only_unresolved(h)]
     for reach in (Reach.DEFINITE, Reach.POSSIBLE):
         group = [h for h in hits if h.reach is reach]
         if not group:
@@ -493,7 +506,7 @@ def _set_hits(judge: Judge, actions: Iterable[str]) -> list[Hit]:
     for found in judge.reach_many(names):
         if found.reach is not Reach.NONE:
             hits.append(Hit(found.action, found.reach, [found], list(found.reasons)))
-    return hits
+    return [h for h in hits if not _only_unresolved(h)]
 
 
 def _set_findings(
