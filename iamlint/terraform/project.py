@@ -337,15 +337,7 @@ class Loader:
             if isinstance(value, list) and not any(isinstance(v, Unknown) for v in value):
                 keys = sorted({str(v) for v in value if isinstance(v, str)})
                 return [(k, _with(scope, each=(k, k))) for k in keys]
-            unknown = (
-                value
-                if isinstance(value, Unknown)
-                else Unknown(
-                    "for_each",
-                    declared.file.location(*attrs["for_each"].value.span),
-                    "for_each collection known only to Terraform",
-                )
-            )
+            unknown = _gate_unknown(value, declared, "for_each")
             return [(unknown, _with(scope, each=(unknown, unknown)))]
         if "count" in attrs:
             value = Evaluator(scope).eval(attrs["count"].value)
@@ -353,15 +345,7 @@ class Loader:
                 return [(i, _with(scope, count=i)) for i in range(max(value, 0))]
             if isinstance(value, bool):
                 return [(0, _with(scope, count=0))] if value else []
-            unknown = (
-                value
-                if isinstance(value, Unknown)
-                else Unknown(
-                    "count",
-                    declared.file.location(*attrs["count"].value.span),
-                    "count known only to Terraform",
-                )
-            )
+            unknown = _gate_unknown(value, declared, "count")
             return [(unknown, _with(scope, count=unknown))]
         return [(None, scope)]
 
@@ -781,6 +765,15 @@ def _target_of(value: Any) -> Any:
     if isinstance(value, list):
         return [_target_of(v) for v in value]
     return plain(value)
+
+
+def _gate_unknown(value: Any, declared: Declared, gate: str) -> Unknown:
+    """The unknown a `count` or `for_each` stands for: its value if that is unknown already,
+    else one naming the gate (a value of a type we cannot expand)."""
+    if isinstance(value, Unknown):
+        return value
+    where = declared.file.location(*declared.block.body.attributes[gate].value.span)
+    return Unknown(gate, where, f"{gate} known only to Terraform")
 
 
 def _configures_a_deployment(source: ModuleSource) -> bool:
