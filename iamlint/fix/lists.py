@@ -17,6 +17,7 @@ HCL = "hcl"  # a quoted HCL string: escape ${ and %{ as $${ and %%{
 HCL_DOCUMENT = "hcl-document"  # inside aws_iam_policy_document: IAM variables are &{...}
 JSON = "json"  # a plain JSON file read by file()
 JSON_TEMPLATE = "json-template"  # JSON inside a heredoc or templatefile(): a template too
+JSON_IN_STRING = "json-in-string"  # JSON written as a quoted HCL string: escaped twice
 
 
 class CannotEdit(ValueError):
@@ -37,6 +38,9 @@ class ListSite:
 
 
 def quote(value: str, context: str) -> str:
+    if context == JSON_IN_STRING:
+        text = json.dumps(value).replace("\\", "\\\\").replace('"', '\\"')
+        return text.replace("${", "$${").replace("%{", "%%{")
     if context in (JSON, JSON_TEMPLATE):
         text = json.dumps(value)
         if context == JSON_TEMPLATE:

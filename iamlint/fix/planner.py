@@ -22,6 +22,7 @@ from iamlint.fix.lists import (
     HCL,
     HCL_DOCUMENT,
     JSON,
+    JSON_IN_STRING,
     JSON_TEMPLATE,
     CannotEdit,
     ListSite,
@@ -233,11 +234,11 @@ def _site(
             item = record.spans.get(f"{pointer}/{j}")
             if item is None or item.file != loc.file or not (loc.start <= item.start < loc.end):
                 raise CannotEdit(f"{value!r} is not written in the list itself")
-            if not text[item.start : item.end].startswith('"'):
+            if not text[item.start : item.end].startswith(('"', '\\"')):
                 raise CannotEdit(f"{value!r} is written as an expression, not a string")
             items.append((item.start, item.end))
             values.append(str(value))
-    elif not stripped.startswith('"'):
+    elif not stripped.startswith(('"', '\\"')):
         raise CannotEdit(f"its {noun} come from {stripped!r}; change them where they are set")
     return ListSite(loc.file, text, loc.start, loc.end, tuple(items), tuple(values),
                     _context(record, loc, text))  # fmt: skip
@@ -252,6 +253,8 @@ def _context(record: PolicyRecord, loc: Location, text: str) -> str:
     if value.file == loc.file and value.start <= loc.start < value.end:
         if text[value.start : value.start + 2] == "<<":
             return JSON_TEMPLATE
+        if text[value.start] == '"':
+            return JSON_IN_STRING
         return HCL
     if any("aws_iam_policy_document" in origin for origin in record.origins):
         return HCL_DOCUMENT

@@ -233,6 +233,8 @@ def from_value(value: Any, where: Location, exact_text: bool = False) -> Documen
     if isinstance(value, str):
         loc = location_of(value) or where
         exact = _heredoc_as_written(value)
+        if exact is None:
+            exact = _quoted_json_as_written(value)
         if exact is not None:
             doc = normalize(exact, loc)
             doc.spans[""] = loc
@@ -278,6 +280,60 @@ def _heredoc_as_written(value: Any) -> Any:
     except jsonspan.JsonSyntaxError:
         return None
     return as_written if _plain(as_written) == _plain(rendered) else None
+
+
+class _QuotedOffsets:
+    """Maps offsets in a quoted HCL string's value back to the file (escapes make the written
+    text longer than the value)."""
+
+    def __init__(self, file: Any, raw_positions: list[int]) -> None:
+        self.file = file
+        self.raw = raw_positions
+
+    def location(self, start: int, end: int) -> Location:
+        return self.file.location(self.raw[start], self.raw[end])
+
+
+_HCL_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def _quoted_json_as_written(value: Any) -> Any:
+    """JSON written as a quoted HCL string, read with exact spans of every value inside."""
+    file = getattr(value, "quoted_in", None)
+    loc = location_of(value)
+    if file is None or loc is None:
+        return None
+    raw = file.text[loc.start : loc.end]
+    if not (raw.startswith('"') and raw.endswith('"')):
+        return None
+    decoded: list[str] = []
+    positions: list[int] = []
+    i = 1
+    while i < len(raw) - 1:
+        offset = loc.start + i
+        ch = raw[i]
+        if ch == "\\" and raw[i + 1] in _HCL_ESCAPES:
+            decoded.append(_HCL_ESCAPES[raw[i + 1]])
+            positions.append(offset)
+            i += 2
+        elif ch == "\\":
+            return None  # \u escapes and the like: not worth mapping
+        elif raw.startswith(("$${", "%%{"), i):
+            decoded.append(raw[i + 1 : i + 3])
+            positions.extend([offset, offset + 2])
+            i += 3
+        else:
+            decoded.append(ch)
+            positions.append(offset)
+            i += 1
+    positions.append(loc.start + len(raw) - 1)
+    text = "".join(decoded)
+    if text != str(value):
+        return None
+    try:
+        return jsonspan.loads(text, _QuotedOffsets(file, positions), 0)
+    except jsonspan.JsonSyntaxError:
+        return None
 
 
 def _plain(value: Any) -> Any:

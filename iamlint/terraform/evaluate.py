@@ -164,7 +164,10 @@ class Evaluator:
 
     def _e_Literal(self, expr: s.Literal) -> Any:
         if isinstance(expr.value, str):
-            return LStr(expr.value, self.loc(expr))
+            text = LStr(expr.value, self.loc(expr))
+            if expr.value.lstrip().startswith("{"):
+                text.quoted_in = self.file  # JSON in a quoted string: spans inside it map back
+            return text
         return expr.value
 
     def _e_Template(self, expr: s.Template) -> Any:

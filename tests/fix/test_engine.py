@@ -226,3 +226,21 @@ def test_resource_stage_splits_a_statement_whose_actions_were_seen_on_different_
     (target / "main.tf").write_text(new)
     again = fix([Path(".")], load_snapshot("usage.json"), "resource", default_catalog())
     assert again.changed_files == []
+
+
+def test_json_written_as_a_quoted_hcl_string_is_patched_in_place(tmp_path, monkeypatch):
+    target = tmp_path / "string"
+    target.mkdir()
+    shutil.copy(FIXTURE / "usage.json", target / "usage.json")
+    (target / "main.tf").write_text(
+        'resource "aws_iam_role" "etl" {\n  name = "app-etl"\n  assume_role_policy = "{}"\n}\n'
+        'resource "aws_iam_role_policy" "s" {\n  role = aws_iam_role.etl.id\n'
+        '  policy = "{\\"Version\\": \\"2012-10-17\\", \\"Statement\\": [{\\"Effect\\": '
+        '\\"Allow\\", \\"Action\\": [\\"s3:*\\", \\"ec2:*\\"], \\"Resource\\": \\"*\\"}]}"\n}\n'
+    )
+    monkeypatch.chdir(target)
+    monkeypatch.setenv("IAMLINT_CACHE_DIR", str(tmp_path / "cache"))
+    result = fix([Path(".")], load_snapshot("usage.json"), "service", default_catalog())
+    new = result.patched["main.tf"]
+    assert '\\"Action\\": [\\"s3:*\\"]' in new
+    pygohcl.loads(new)

@@ -41,13 +41,15 @@ def value_matches_span(value, text: str) -> bool:
     if isinstance(value, Unknown):
         return True
     if isinstance(value, str):
+        if text.startswith('\\"') and text.endswith('\\"'):
+            text = text.replace('\\"', '"')  # JSON inside a quoted HCL string
         if text.startswith('"') and text.endswith('"'):
             inner = json.loads(text) if "\\" in text else text[1:-1]
             inner = inner.replace("&{", "${").replace("$${", "${").replace("%%{", "%{")
             return inner == value or "${" in inner
         return text == value or text.startswith("<<") or "(" in text or "." in text
     if isinstance(value, list):
-        if len(value) == 1 and (text.startswith('"') or text == value[0]):
+        if len(value) == 1 and (text.startswith(('"', '\\"')) or text == value[0]):
             return value_matches_span(value[0], text)  # a scalar written where a list is allowed
         return (text.startswith("[") and text.endswith("]")) or "(" in text or "." in text
     if isinstance(value, dict):
