@@ -31,7 +31,8 @@ BYTES_PER_RECORD = 1700  # what gen_cloudtrail.py produces, measured
 def _dataset(out: Path, megabytes: int) -> tuple[Path, int, int]:
     files = max(1, round(megabytes * 1e6 / (RECORDS_PER_FILE * BYTES_PER_RECORD)))
     folder = out / f"ct-{megabytes}mb"
-    marker = folder / "DONE.json"
+    # Not *.json: the importer would read it as a (bad) log file.
+    marker = folder / "DONE.txt"
     if not marker.exists():
         from bench.gen_cloudtrail import generate
 

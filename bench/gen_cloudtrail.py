@@ -108,6 +108,8 @@ class _World:
             f"{_hex(rnd, 8)}-{_hex(rnd, 4)}-{_hex(rnd, 4)}-{_hex(rnd, 4)}-{_hex(rnd, 12)}"
             for _ in range(max(3, roles // 10))
         ]
+        # A secret's ARN ends in six random characters fixed when it is created.
+        self.secrets = [f"app/{table}-{_hex(rnd, 6)}" for table in self.tables]
         self.role_events = {
             role: rnd.sample(range(len(EVENTS)), k=rnd.randrange(4, 12)) for role in self.roles
         }
@@ -116,7 +118,7 @@ class _World:
         """The same world seen by one role: two resources of each kind."""
         view = object.__new__(_World)
         seed = sum(map(ord, role))
-        for kind in ("buckets", "tables", "functions", "queues", "keys"):
+        for kind in ("buckets", "tables", "functions", "queues", "keys", "secrets"):
             items = getattr(self, kind)
             start = seed % len(items)
             setattr(view, kind, (items + items)[start : start + 2])
@@ -228,10 +230,7 @@ def _resources(
         ),
         "secret": (
             "AWS::SecretsManager::Secret",
-            lambda: (
-                f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:"
-                f"app/{rnd.choice(world.tables)}-{_hex(rnd, 6)}"
-            ),
+            lambda: f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{rnd.choice(world.secrets)}",
         ),
     }
     if kind not in arn_of:

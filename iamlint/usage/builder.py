@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from iamlint.usage.resources import SmallestValues, generalize_arn
+from iamlint.usage.resources import DistinctValues, generalize_arn
 from iamlint.usage.snapshot import Snapshot, empty_snapshot
 
 # (kind, policy_type, policy_arn, via, encoded_only)
@@ -60,21 +61,47 @@ def principal_account(arn: str) -> str | None:
     return None
 
 
+# Rows' label sets (regions, events, mappings, sources) are small and mostly identical across
+# rows ({"us-east-1"}, {"cloudtrail-…"}): one shared frozenset each instead of a set per row
+# keeps a large aggregate's memory to a few pointers per row.
+_INTERNED: dict[frozenset[str], frozenset[str]] = {}
+_INTERN_LIMIT = 100_000
+EMPTY_LABELS: frozenset[str] = frozenset()
+
+
+def labels(values: Iterable[str]) -> frozenset[str]:
+    frozen = frozenset(values)
+    found = _INTERNED.get(frozen)
+    if found is not None:
+        return found
+    if len(_INTERNED) < _INTERN_LIMIT:
+        _INTERNED[frozen] = frozen
+    return frozen
+
+
+def with_label(current: frozenset[str], value: str) -> frozenset[str]:
+    return current if value in current else labels((*current, value))
+
+
+def union_labels(current: frozenset[str], other: frozenset[str]) -> frozenset[str]:
+    return current if other <= current else labels(current | other)
+
+
 @dataclass(slots=True)
 class UsageRow:
     action: str
     granularity: str
     resource: str | None
-    resources: SmallestValues = field(default_factory=SmallestValues)
+    resources: DistinctValues = field(default_factory=DistinctValues)
     distinct_floor: int = 0
     counts: list[int] | None = None  # allowed, denied, error
     first_seen: str | None = None
     last_seen: str | None = None
-    regions: set[str] = field(default_factory=set)
-    denials: Counter[DenialKey] = field(default_factory=Counter)
-    events: set[str] = field(default_factory=set)
-    mapping: set[str] = field(default_factory=set)
-    sources: set[str] = field(default_factory=set)
+    regions: frozenset[str] = EMPTY_LABELS
+    denials: Counter[DenialKey] | None = None  # created on the first denial
+    events: frozenset[str] = EMPTY_LABELS
+    mapping: frozenset[str] = EMPTY_LABELS
+    sources: frozenset[str] = EMPTY_LABELS
 
     def add_counts(self, allowed: int, denied: int, error: int) -> None:
         if self.counts is None:
@@ -83,13 +110,18 @@ class UsageRow:
         self.counts[1] += denied
         self.counts[2] += error
 
+    def add_denials(self, denial: DenialKey, count: int) -> None:
+        if self.denials is None:
+            self.denials = Counter()
+        self.denials[denial] += count
+
     def seen(self, first: str | None, last: str | None) -> None:
         self.first_seen = _min(self.first_seen, first)
         self.last_seen = _max(self.last_seen, last)
 
     def _samples_incomplete(self) -> bool:
         # Rows loaded from a snapshot keep only a few samples of a larger distinct set.
-        return self.distinct_floor > len(self.resources.values)
+        return self.distinct_floor > self.resources.count()
 
     def merge(self, other: UsageRow) -> None:
         incomplete = self._samples_incomplete() or other._samples_incomplete()
@@ -100,11 +132,13 @@ class UsageRow:
         if other.counts is not None:
             self.add_counts(*other.counts)
         self.seen(other.first_seen, other.last_seen)
-        self.regions |= other.regions
-        self.denials.update(other.denials)
-        self.events |= other.events
-        self.mapping |= other.mapping
-        self.sources |= other.sources
+        self.regions = union_labels(self.regions, other.regions)
+        if other.denials:
+            for denial, count in other.denials.items():
+                self.add_denials(denial, count)
+        self.events = union_labels(self.events, other.events)
+        self.mapping = union_labels(self.mapping, other.mapping)
+        self.sources = union_labels(self.sources, other.sources)
 
     def outcome(self) -> str:
         if self.counts is None:
@@ -146,7 +180,7 @@ class UsageRow:
                     "count": count,
                 }
                 for (kind, policy_type, policy_arn, via, encoded), count in sorted(
-                    self.denials.items(), key=lambda item: _denial_sort_key(item[0])
+                    (self.denials or {}).items(), key=lambda item: _denial_sort_key(item[0])
                 )
             ],
             "events": sorted(self.events),
@@ -273,14 +307,14 @@ class SnapshotBuilder:
             row.add_counts(*counts)
         row.seen(first_seen, last_seen)
         if region:
-            row.regions.add(region)
+            row.regions = with_label(row.regions, region)
         if event:
-            row.events.add(event)
+            row.events = with_label(row.events, event)
         if mapping:
-            row.mapping.add(mapping)
+            row.mapping = with_label(row.mapping, mapping)
         if denial is not None and counts is not None:
-            row.denials[denial] += counts[1]
-        row.sources.add(source)
+            row.add_denials(denial, counts[1])
+        row.sources = with_label(row.sources, source)
 
     def add_unmapped(
         self,
@@ -305,19 +339,25 @@ class SnapshotBuilder:
     def merge(self, other: SnapshotBuilder) -> None:
         for source_id, source in other.sources.items():
             self.sources.setdefault(source_id, source)
-        for arn, principal in other.principals.items():
-            mine = self.principals.get(arn)
-            if mine is None:
-                self.principals[arn] = principal
-            else:
-                mine.merge(principal)
+        for principal in other.principals.values():
+            self.merge_principal(principal)
         for key, entry in other.unmapped.items():
             self.add_unmapped(*key, entry.count, entry.first_seen, entry.last_seen, "")
             self.unmapped[key].sources.discard("")
             self.unmapped[key].sources |= entry.sources
 
+    def merge_principal(self, principal: PrincipalUsage) -> None:
+        """Fold in one principal's usage (taking the object over if it is new here)."""
+        mine = self.principals.get(principal.arn)
+        if mine is None:
+            self.principals[principal.arn] = principal
+        else:
+            mine.merge(principal)
+
     # -- output ----------------------------------------------------------------------------
-    def render(self) -> Snapshot:
+    def render(self, lazy: bool = False) -> Snapshot:
+        """The canonical snapshot. With ``lazy``, principals are an iterator rendered as they
+        are read (for `write_snapshot`, so a large snapshot is never whole in memory)."""
         snapshot = empty_snapshot()
         sources = [self.sources[key] for key in sorted(self.sources)]
         starts = [s["window"]["start"] for s in sources if s["window"]["start"]]
@@ -327,7 +367,8 @@ class SnapshotBuilder:
             "end": max(ends) if ends else None,
         }
         snapshot["sources"] = sources
-        snapshot["principals"] = [self.principals[arn].render() for arn in sorted(self.principals)]
+        principals = (self.principals[arn].render() for arn in sorted(self.principals))
+        snapshot["principals"] = principals if lazy else list(principals)
         snapshot["unmapped"] = [
             {
                 "event_source": event_source,

@@ -1,23 +1,28 @@
-"""One CloudTrail record → an *event group key*, and groups of keys → snapshot evidence.
+"""CloudTrail records → snapshot evidence, through one *event plan* per kind of event.
 
-The key holds exactly what the snapshot needs from a record, with unbounded values (session
-names, error-message text) already reduced by the same regexes the SQL path pushes into the
-engine. The streaming importer and the DuckDB/Athena/Trino path therefore both produce
-``(key, count, first_seen, last_seen)`` groups and share `fold_groups`, which is what makes their
-snapshots identical.
+A record is reduced to an event key: everything the snapshot needs from it except its
+resources and time, with unbounded values (session names, error-message text) already reduced
+by the same regexes the SQL path pushes into the engine. Records with the same key share an
+`EventPlan`: the action mapping, the denial's reading, the principal and the usage rows it feeds
+are worked out once per key, so a record only adds its resources and its time.
+
+The streaming importer feeds records one at a time (`EventFolder.add_records`, the hot loop);
+the DuckDB/Athena/Trino path feeds the engine's ``(key + resources, count, first, last)`` groups
+(`fold_groups`). Both end in the same plans, which is what makes their snapshots identical.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from iamlint.usage.builder import SnapshotBuilder, _max, _min
+from iamlint.usage.builder import SnapshotBuilder, UsageRow, _max, _min, with_label
 from iamlint.usage.catalog import action_resource_types
+from iamlint.usage.cloudtrail_records import Record
 from iamlint.usage.denials import (
     DENIED_ACTION_PATTERN,
     DENY_POLICY_ARN_PATTERN,
@@ -30,6 +35,7 @@ from iamlint.usage.denials import (
     normalize_fields,
 )
 from iamlint.usage.event_mapping import EventMapping, map_event, service_prefix
+from iamlint.usage.resources import generalize_arn
 
 # Session ARNs carry a per-session name; the alias keeps only the role part.
 SESSION_PREFIX_PATTERN = r"^(arn:[^:]+:sts::[0-9]+:assumed-role/[^/]+)/"
@@ -43,7 +49,8 @@ _DENY_POLICY_ARN = re.compile(DENY_POLICY_ARN_PATTERN)
 _MESSAGE_RESOURCE = re.compile(MESSAGE_RESOURCE_PATTERN)
 _ENCODED = re.compile(ENCODED_PATTERN)
 
-# Key layout (a plain tuple: this runs once per record, so no per-record object allocation).
+# Key layout: a plain tuple, built once per record. The SQL path's groups carry one more
+# field, the record's resources as text (``K_RESOURCES``).
 (
     K_EVENT_TYPE,
     K_EVENT_SOURCE,
@@ -62,61 +69,95 @@ _ENCODED = re.compile(ENCODED_PATTERN)
     K_RESOURCES,
 ) = range(15)
 EventKey = tuple[Any, ...]
+# (CloudTrail resource type, ARN) as a record lists them.
+ResourcePair = tuple[str, str]
 
 
-def _group1(pattern: re.Pattern[str], text: str | None) -> str | None:
-    if not text:
-        return None
+def _group1(pattern: re.Pattern[str], text: str) -> str | None:
     found = pattern.search(text)
     return found.group(1) if found else None
 
 
-def _str_or_none(value: Any) -> str | None:
+def _text(value: Any) -> str | None:
     # Fields are strings in every documented record; anything else is treated as absent.
-    return value if isinstance(value, str) and value else None
+    return value if value.__class__ is str and value else None
 
 
-def event_key(record: dict[str, Any]) -> EventKey:
-    """The group key of one record. Tolerates missing or mistyped fields (they become None)."""
-    identity = record.get("userIdentity")
-    if not isinstance(identity, dict):
-        identity = {}
-    context = identity.get("sessionContext")
-    issuer = context.get("sessionIssuer") if isinstance(context, dict) else None
-    issuer_arn = _str_or_none(issuer.get("arn")) if isinstance(issuer, dict) else None
-    identity_arn = _str_or_none(identity.get("arn"))
-    invoked_by = _str_or_none(identity.get("invokedBy"))
-    principal = issuer_arn or identity_arn or (f"service:{invoked_by}" if invoked_by else None)
-
-    error_code = _str_or_none(record.get("errorCode"))
-    message = _str_or_none(record.get("errorMessage"))
-    resources = record.get("resources")
-    resource_text = ""
-    if isinstance(resources, list) and resources:
-        resource_text = RESOURCE_SEPARATOR.join(
-            sorted(
-                f"{r.get('type') or ''}|{r.get('ARN') or ''}"
-                for r in resources
-                if isinstance(r, dict)
-            )
-        )
+def record_key(record: Record) -> EventKey:
+    """The event key of one record (without resources). Missing or mistyped fields are None."""
+    identity = record.user_identity
+    identity_arn = principal = None
+    if identity is not None:
+        identity_arn = _text(identity.arn)
+        context = identity.session_context
+        if context is not None and context.session_issuer is not None:
+            principal = _text(context.session_issuer.arn)
+        if principal is None:
+            principal = identity_arn
+            if principal is None:
+                invoked_by = _text(identity.invoked_by)
+                principal = f"service:{invoked_by}" if invoked_by else None
+    session_prefix = None
+    if identity_arn is not None and "assumed-role/" in identity_arn:
+        session_prefix = _group1(_SESSION_PREFIX, identity_arn)
+    message = _text(record.error_message)
+    if message is None:
+        denied_action = deny_reason = deny_policy_arn = deny_resource = None
+        encoded = False
+    else:
+        denied_action = _group1(_DENIED_ACTION, message)
+        deny_reason = _group1(_DENY_REASON, message)
+        deny_policy_arn = _group1(_DENY_POLICY_ARN, message)
+        deny_resource = _group1(_MESSAGE_RESOURCE, message)
+        encoded = _ENCODED.search(message) is not None
     return (
-        _str_or_none(record.get("eventType")),
-        _str_or_none(record.get("eventSource")),
-        _str_or_none(record.get("eventName")),
-        _str_or_none(record.get("eventCategory")),
-        _str_or_none(record.get("awsRegion")),
-        _str_or_none(record.get("recipientAccountId")),
+        _text(record.event_type),
+        _text(record.event_source),
+        _text(record.event_name),
+        _text(record.event_category),
+        _text(record.aws_region),
+        _text(record.recipient_account_id),
         principal,
-        _group1(_SESSION_PREFIX, identity_arn),
-        error_code,
-        _group1(_DENIED_ACTION, message),
-        _group1(_DENY_REASON, message),
-        _group1(_DENY_POLICY_ARN, message),
-        _group1(_MESSAGE_RESOURCE, message),
-        bool(message and _ENCODED.search(message)),
-        resource_text,
+        session_prefix,
+        _text(record.error_code),
+        denied_action,
+        deny_reason,
+        deny_policy_arn,
+        deny_resource,
+        encoded,
     )
+
+
+def record_resources(record: Record) -> list[ResourcePair]:
+    """The record's ``resources`` as (type, ARN) pairs; entries without an ARN are dropped."""
+    pairs: list[ResourcePair] = []
+    for entry in record.resources or ():
+        arn = entry.arn
+        if arn.__class__ is str and arn:
+            kind = entry.type
+            pairs.append((kind if kind.__class__ is str else "", arn))
+    return pairs
+
+
+def resources_text(pairs: Iterable[ResourcePair]) -> str:
+    """The SQL path's text form of a record's resources (sorted, so it can be grouped by)."""
+    return RESOURCE_SEPARATOR.join(sorted(f"{kind}|{arn}" for kind, arn in pairs))
+
+
+def parse_resources(text: str) -> list[ResourcePair]:
+    out: list[ResourcePair] = []
+    if not text:
+        return out
+    for item in text.split(RESOURCE_SEPARATOR):
+        kind, _, arn = item.partition("|")
+        if arn:
+            out.append((kind, arn))
+    return out
+
+
+def event_key(record: Record) -> EventKey:
+    """The SQL path's group key of one record: the event key plus its resources as text."""
+    return (*record_key(record), resources_text(record_resources(record)))
 
 
 @dataclass(slots=True)
@@ -161,88 +202,101 @@ def _mapping(event_source: str, event_name: str) -> EventMapping:
     return map_event(event_source, event_name)
 
 
+_TYPE_NAMES: dict[str, str] = {}
+
+
 def _resource_type_name(cloudtrail_type: str) -> str:
     # "AWS::S3::Object" → "object", matching the catalog's resource type names.
-    return cloudtrail_type.rsplit("::", 1)[-1].lower()
+    name = _TYPE_NAMES.get(cloudtrail_type)
+    if name is None:
+        name = cloudtrail_type.rsplit("::", 1)[-1].lower()
+        if len(_TYPE_NAMES) < 4096:
+            _TYPE_NAMES[cloudtrail_type] = name
+    return name
 
 
-def _resources_for(action: str, resources: list[tuple[str, str]]) -> list[str | None]:
-    """Which of an event's resources the action applies to.
+@dataclass(slots=True)
+class ActionTarget:
+    """One action an event stands for, and the usage rows it has fed (by generalized ARN)."""
 
-    ``GetObject`` events list the bucket *and* the object; only the object is the resource of
-    ``s3:GetObject``. Actions that accept no resource type can only be granted on ``*``.
-    """
-    accepted = action_resource_types(action)
-    if accepted is not None and not accepted:
-        return ["*"]
-    if not resources:
-        return [None]
-    if accepted:
-        matching = [arn for kind, arn in resources if _resource_type_name(kind) in accepted]
-        if matching:
-            return list(matching)
-    return [arn for _, arn in resources]
+    action: str
+    # Resource type names the action accepts: None when the catalog does not know the action,
+    # empty when it accepts none (it can only be granted on "*").
+    accepted: frozenset[str] | None
+    rows: dict[str | None, UsageRow] = field(default_factory=dict)
+
+    def resources_of(self, resources: Sequence[ResourcePair]) -> Sequence[str | None]:
+        """Which of an event's resources this action applies to.
+
+        ``GetObject`` events list the bucket *and* the object; only the object is the resource
+        of ``s3:GetObject``.
+        """
+        accepted = self.accepted
+        if accepted is not None and not accepted:
+            return ("*",)
+        if not resources:
+            return (None,)
+        if accepted:
+            matching = [arn for kind, arn in resources if _resource_type_name(kind) in accepted]
+            if matching:
+                return matching
+        return [arn for _, arn in resources]
 
 
-def _parse_resources(text: str) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    if not text:
-        return out
-    for item in text.split(RESOURCE_SEPARATOR):
-        kind, _, arn = item.partition("|")
-        if arn:
-            out.append((kind, arn))
-    return out
+class EventPlan:
+    """Everything records with one event key contribute, worked out once for the key."""
 
+    __slots__ = (
+        "builder",
+        "count",
+        "counts_index",
+        "denial",
+        "fallback",
+        "first",
+        "key",
+        "last",
+        "principal",
+        "row_labels",
+        "skip",
+        "targets",
+        "unmapped",
+    )
 
-def fold_groups(
-    groups: Iterable[tuple[EventKey, int, str | None, str | None]],
-    builder: SnapshotBuilder,
-    coverage: CloudTrailCoverage,
-    source_id: str,
-) -> None:
-    """Turn event groups into usage rows, unmapped events and coverage."""
-    for key, count, first, last in groups:
-        coverage.records_read += count
+    def __init__(self, key: EventKey, builder: SnapshotBuilder, source_id: str) -> None:
+        self.key = key
+        self.builder = builder
+        self.count = 0
+        self.first: str | None = None
+        self.last: str | None = None
+        self.skip: str | None = None  # why these records are not usage evidence
+        self.unmapped = False
+        self.targets: tuple[ActionTarget, ...] = ()
+        self.counts_index = 0  # allowed, denied, error
+        self.denial: tuple[Any, ...] | None = None
+        self.fallback: list[ResourcePair] = []
+        self.principal = key[K_PRINCIPAL]
+        self.row_labels: tuple[str | None, str, str, str] = ("", "", "", source_id)
+        self._plan(source_id)
+
+    def _plan(self, source_id: str) -> None:
+        key = self.key
         if key[K_EVENT_TYPE] != "AwsApiCall":
-            coverage.skipped[f"eventType={key[K_EVENT_TYPE] or 'missing'}"] += count
-            continue
-        event_source, event_name, principal = (
-            key[K_EVENT_SOURCE],
-            key[K_EVENT_NAME],
-            key[K_PRINCIPAL],
-        )
+            self.skip = f"eventType={key[K_EVENT_TYPE] or 'missing'}"
+            return
+        event_source, event_name = key[K_EVENT_SOURCE], key[K_EVENT_NAME]
         if not event_source or not event_name:
-            coverage.skipped["missing eventSource/eventName"] += count
-            continue
-        if principal is None:
-            coverage.skipped["no principal"] += count
-            continue
-        coverage.records_used += count
-        coverage.first_seen = _min(coverage.first_seen, first)
-        coverage.last_seen = _max(coverage.last_seen, last)
-        region = key[K_REGION]
-        if key[K_ACCOUNT]:
-            coverage.accounts.add(key[K_ACCOUNT])
-        if region:
-            coverage.regions.add(region)
-        category = key[K_EVENT_CATEGORY]
-        if category:
-            coverage.event_categories.add(category)
-            if category == "Data":
-                coverage.data_event_services.add(service_prefix(event_source))
+            self.skip = "missing eventSource/eventName"
+            return
+        if self.principal is None:
+            self.skip = "no principal"
+            return
         if key[K_SESSION_PREFIX]:
-            builder.principal(principal).aliases.add(key[K_SESSION_PREFIX] + "/*")
-
-        error_code = key[K_ERROR_CODE]
+            self.builder.principal(self.principal).aliases.add(key[K_SESSION_PREFIX] + "/*")
         mapping = _mapping(event_source, event_name)
         actions, method = mapping.actions, mapping.method
-        denial_key = None
-        fields = None
-        if error_code is None:
-            counts = (count, 0, 0)
-        elif is_authorization_error(error_code):
-            counts = (0, count, 0)
+        error_code = key[K_ERROR_CODE]
+        if error_code is not None and is_authorization_error(error_code):
+            self.counts_index = 1
             fields = normalize_fields(
                 DenialFields(
                     key[K_DENIED_ACTION],
@@ -257,38 +311,165 @@ def fold_groups(
                 # a CopyObject source): more precise than the event-name mapping.
                 actions, method = (fields.action,), "message"
             denial = interpret_denial(fields)
-            denial_key = (
+            self.denial = (
                 denial.kind,
                 denial.policy_type,
                 denial.policy_arn,
                 denial.via,
                 denial.encoded_only,
             )
-        else:
-            counts = (0, 0, count)
+            if fields.resource:
+                self.fallback = [("", fields.resource)]
+        elif error_code is not None:
+            self.counts_index = 2
         if not actions:
             if mapping.method == "permissionless":
-                coverage.skipped["permissionless call"] += count
+                self.skip = "permissionless call"
             else:
-                builder.add_unmapped(
-                    event_source, event_name, principal, count, first, last, source_id
-                )
-            continue
-        resources = _parse_resources(key[K_RESOURCES])
-        if not resources and fields is not None and fields.resource:
-            resources = [("", fields.resource)]
-        for action in actions:
-            for resource in _resources_for(action, resources):
-                builder.observe(
-                    principal,
-                    action,
-                    resource,
-                    source_id,
-                    counts=counts,
-                    first_seen=first,
-                    last_seen=last,
-                    region=region,
-                    event=f"{event_source}:{event_name}",
-                    mapping=method,
-                    denial=denial_key,
-                )
+                self.unmapped = True
+            return
+        self.row_labels = (key[K_REGION], f"{event_source}:{event_name}", method, source_id)
+        self.targets = tuple(
+            ActionTarget(action, action_resource_types(action)) for action in actions
+        )
+
+    def tally(self, count: int, first: str | None, last: str | None) -> None:
+        self.count += count
+        self.first = _min(self.first, first)
+        self.last = _max(self.last, last)
+
+    def observe(
+        self, resources: Sequence[ResourcePair], count: int, first: str | None, last: str | None
+    ) -> None:
+        """Add records' resources to the rows of every action (a no-op for skipped events)."""
+        if not resources:
+            resources = self.fallback
+        index, denial = self.counts_index, self.denial
+        for target in self.targets:
+            rows = target.rows
+            for raw in target.resources_of(resources):
+                resource = None if raw is None else generalize_arn(raw)
+                row = rows.get(resource)
+                if row is None:
+                    row = rows[resource] = self._row(target.action, resource)
+                if raw is not None:
+                    row.resources.add(raw)
+                row.counts[index] += count  # type: ignore[index]  # set by _row
+                row.seen(first, last)
+                if denial is not None:
+                    row.add_denials(denial, count)
+
+    def _row(self, action: str, resource: str | None) -> UsageRow:
+        # What is the same for every record of the plan is added once, when a row is bound.
+        row = self.builder.principal(self.principal).row(action, "action", resource)
+        row.add_counts(0, 0, 0)
+        region, event, method, source_id = self.row_labels
+        if region:
+            row.regions = with_label(row.regions, region)
+        row.events = with_label(row.events, event)
+        row.mapping = with_label(row.mapping, method)
+        row.sources = with_label(row.sources, source_id)
+        return row
+
+    def finish(self, coverage: CloudTrailCoverage, source_id: str) -> None:
+        """Account for the plan's records in the coverage (and the unmapped list)."""
+        count, key = self.count, self.key
+        coverage.records_read += count
+        if self.skip is not None and not self.skip.startswith("permissionless"):
+            coverage.skipped[self.skip] += count
+            return
+        coverage.records_used += count
+        coverage.first_seen = _min(coverage.first_seen, self.first)
+        coverage.last_seen = _max(coverage.last_seen, self.last)
+        if key[K_ACCOUNT]:
+            coverage.accounts.add(key[K_ACCOUNT])
+        if key[K_REGION]:
+            coverage.regions.add(key[K_REGION])
+        category = key[K_EVENT_CATEGORY]
+        if category:
+            coverage.event_categories.add(category)
+            if category == "Data":
+                coverage.data_event_services.add(service_prefix(key[K_EVENT_SOURCE]))
+        if self.skip is not None:
+            coverage.skipped[self.skip] += count
+        elif self.unmapped:
+            self.builder.add_unmapped(
+                key[K_EVENT_SOURCE],
+                key[K_EVENT_NAME],
+                self.principal,
+                count,
+                self.first,
+                self.last,
+                source_id,
+            )
+
+
+PLAN_LIMIT = 20_000
+
+
+class EventFolder:
+    """Folds records (or the SQL path's groups) into a builder and a coverage record."""
+
+    def __init__(
+        self, builder: SnapshotBuilder, coverage: CloudTrailCoverage, source_id: str
+    ) -> None:
+        self.builder = builder
+        self.coverage = coverage
+        self.source_id = source_id
+        self.plans: dict[EventKey, EventPlan] = {}
+
+    def plan(self, key: EventKey) -> EventPlan:
+        plan = self.plans.get(key)
+        if plan is None:
+            if len(self.plans) >= PLAN_LIMIT:
+                # Keys that carry a denial's resource are unbounded. Plans only cache work and
+                # their accounting is additive, so retiring them all and planning again is
+                # equivalent, and memory stays bounded.
+                self.finish()
+            plan = self.plans[key] = EventPlan(key, self.builder, self.source_id)
+        return plan
+
+    def add_records(self, records: Iterable[Record]) -> None:
+        """The importer's hot loop: one key, one plan lookup and the resources per record."""
+        plans = self.plans
+        for record in records:
+            key = record_key(record)
+            plan = plans.get(key)
+            if plan is None:
+                plan = self.plan(key)
+            when = record.event_time
+            if when.__class__ is not str or not when:
+                when = None
+            plan.tally(1, when, when)
+            if plan.targets:
+                plan.observe(record_resources(record), 1, when, when)
+
+    def add_group(
+        self,
+        key: EventKey,
+        resources: Sequence[ResourcePair],
+        count: int,
+        first: str | None,
+        last: str | None,
+    ) -> None:
+        plan = self.plan(key)
+        plan.tally(count, first, last)
+        plan.observe(resources, count, first, last)
+
+    def finish(self) -> None:
+        for plan in self.plans.values():
+            plan.finish(self.coverage, self.source_id)
+        self.plans.clear()
+
+
+def fold_groups(
+    groups: Iterable[tuple[EventKey, int, str | None, str | None]],
+    builder: SnapshotBuilder,
+    coverage: CloudTrailCoverage,
+    source_id: str,
+) -> None:
+    """Fold the SQL path's groups (event key + resources text) into usage rows and coverage."""
+    folder = EventFolder(builder, coverage, source_id)
+    for key, count, first, last in groups:
+        folder.add_group(key[:K_RESOURCES], parse_resources(key[K_RESOURCES]), count, first, last)
+    folder.finish()

@@ -16,8 +16,8 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from iamlint.usage.cloudtrail_records import NotTyped, Record, decode_typed, record_from_object
 from iamlint.usage.errors import UsageInputError
 
 # <account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz: unique per delivered object.
@@ -81,8 +81,8 @@ def file_digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def parse_log_file(path: Path, raw: bytes) -> list[Any]:
-    """The ``Records`` list of one log file, or a `UsageInputError` saying what was expected."""
+def parse_log_file(path: Path, raw: bytes) -> list[Record]:
+    """The records of one log file, or a `UsageInputError` saying what was expected."""
     file = str(path)
     if raw[:2] == b"\x1f\x8b":
         try:
@@ -92,6 +92,11 @@ def parse_log_file(path: Path, raw: bytes) -> list[Any]:
                 file, f"expected a gzip-compressed CloudTrail log: {exc}"
             ) from None
     try:
+        return decode_typed(raw)
+    except NotTyped:
+        pass
+    # Not the usual shape: the standard library reads it, tolerantly, and names what is wrong.
+    try:
         document = json.loads(raw)
     except UnicodeDecodeError:
         raise UsageInputError(file, "expected UTF-8 JSON (a CloudTrail log file)") from None
@@ -100,7 +105,7 @@ def parse_log_file(path: Path, raw: bytes) -> list[Any]:
             file, f"expected CloudTrail JSON: {exc.msg} (column {exc.colno})", exc.lineno
         ) from None
     if isinstance(document, dict) and isinstance(document.get("Records"), list):
-        return document["Records"]
+        return [record_from_object(record) for record in document["Records"]]
     if isinstance(document, dict) and "logFiles" in document:
         raise UsageInputError(file, "this is a CloudTrail digest file, not a log file", 1)
     raise UsageInputError(

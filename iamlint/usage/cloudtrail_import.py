@@ -1,21 +1,26 @@
 """Import CloudTrail log files into a snapshot: streaming over files, one process per core.
 
-Each worker reads one file, groups its records by event key and folds the groups into a small
-per-file builder; the parent merges builders as they arrive (in any order: merging is
-commutative, so the snapshot is the same whatever the scheduling).
+Each worker process keeps one builder for all the files it reads (so an event seen in every
+file is planned once per worker, not once per file) and reports each file's outcome as it goes,
+for the progress bar; at the end it sends its builder back and the parent merges them. Merging
+is commutative, so the snapshot is the same whatever the scheduling.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
-from collections.abc import Sequence
+import queue
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from iamlint.usage.builder import SnapshotBuilder
-from iamlint.usage.cloudtrail_events import CloudTrailCoverage, EventKey, event_key, fold_groups
+from iamlint.usage.builder import SnapshotBuilder, labels
+from iamlint.usage.cloudtrail_events import CloudTrailCoverage, EventFolder
 from iamlint.usage.cloudtrail_files import (
     discover,
     file_digest,
@@ -26,76 +31,88 @@ from iamlint.usage.errors import UsageInputError
 from iamlint.usage.progress import Progress
 from iamlint.usage.source_ids import source_id_for
 
-
-@dataclass(slots=True)
-class ChunkResult:
-    """What one worker task returns for a chunk of files."""
-
-    builder: SnapshotBuilder
-    coverage: CloudTrailCoverage
-    digests: list[str]
-    errors: list[UsageInputError]
-    files: int
+# While reading, rows need a source id; the content-derived one is known only once every
+# file's digest is, and replaces this at the end.
+PROVISIONAL_SOURCE = "cloudtrail-pending"
 
 
-def group_records(records: Sequence[Any]) -> dict[EventKey, list[Any]]:
-    """Records → {key: [count, first_seen, last_seen]} (the hot loop of the importer)."""
-    groups: dict[EventKey, list[Any]] = {}
-    empty: dict[str, Any] = {}
-    for record in records:
-        if not isinstance(record, dict):
-            record = empty
-        key = event_key(record)
-        when = record.get("eventTime")
-        if not isinstance(when, str):
-            when = None
-        entry = groups.get(key)
-        if entry is None:
-            groups[key] = [1, when, when]
-        else:
-            entry[0] += 1
-            if when is not None:
-                if entry[1] is None or when < entry[1]:
-                    entry[1] = when
-                if entry[2] is None or when > entry[2]:
-                    entry[2] = when
-    return groups
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """What reading one file gave: its record count and digest, or why it could not be read."""
+
+    records: int
+    digest: str | None
+    error: UsageInputError | None
 
 
-def process_files(paths: Sequence[str], source_id: str) -> ChunkResult:
-    """Read a chunk of files into one builder.
+class LogReader:
+    """Reads log files into one builder (one per process)."""
 
-    Chunks (rather than single files) keep the per-task result small relative to the work:
-    pickling a builder back to the parent and merging it there is serial work.
-    """
-    builder = SnapshotBuilder()
-    coverage = CloudTrailCoverage()
-    digests: list[str] = []
-    errors: list[UsageInputError] = []
-    for path in paths:
+    def __init__(self, source_id: str) -> None:
+        self.builder = SnapshotBuilder()
+        self.coverage = CloudTrailCoverage()
+        self._folder = EventFolder(self.builder, self.coverage, source_id)
+
+    def read(self, path: str) -> FileOutcome:
         try:
             raw = read_bytes(Path(path))
             records = parse_log_file(Path(path), raw)
         except UsageInputError as error:
-            errors.append(error)
-            continue
-        digests.append(file_digest(raw))
-        groups = group_records(records)
-        fold_groups(
-            ((k, v[0], v[1], v[2]) for k, v in groups.items()), builder, coverage, source_id
-        )
-    return ChunkResult(builder, coverage, digests, errors, len(paths))
+            return FileOutcome(0, None, error)
+        self._folder.add_records(records)
+        return FileOutcome(len(records), file_digest(raw), None)
+
+    def finish(self) -> tuple[SnapshotBuilder, CloudTrailCoverage]:
+        self._folder.finish()
+        return self.builder, self.coverage
 
 
-def _process_files_args(args: tuple[list[str], str]) -> ChunkResult:
-    return process_files(*args)
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while records are read and folded.
+
+    A log file decodes into tens of thousands of small dicts and lists, and each allocation
+    burst triggers collections that traverse everything alive, including the growing builder:
+    measured, that cost as much as the JSON parse itself. Nothing here forms reference cycles
+    (decoded JSON and the builder are trees), so reference counting frees it all anyway.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
-def chunked(files: Sequence[str], jobs: int) -> list[list[str]]:
-    # About eight tasks per worker: enough to balance uneven files and to move the progress
-    # bar, few enough that merging results in the parent stays cheap.
-    size = max(1, -(-len(files) // (jobs * 8)))
-    return [list(files[i : i + size]) for i in range(0, len(files), size)]
+def _claim(files: Sequence[str], next_file: Any) -> Iterator[str]:
+    """Files for this process, one at a time, from the index all processes share."""
+    while True:
+        with next_file.get_lock():
+            index = next_file.value
+            next_file.value = index + 1
+        if index >= len(files):
+            return
+        yield files[index]
+
+
+def _worker(files: Sequence[str], next_file: Any, results: Any, source_id: str) -> None:
+    """A worker process: read files until none are left, then send the builder back.
+
+    Principals are sent one at a time and dropped here once sent, so neither this process nor
+    the parent ever holds two whole copies of the aggregate.
+    """
+    try:
+        with collector_paused():
+            reader = LogReader(source_id)
+            for path in _claim(files, next_file):
+                results.put(("file", reader.read(path)))
+            builder, coverage = reader.finish()
+            for arn in sorted(builder.principals):
+                results.put(("principal", builder.principals.pop(arn)))
+            results.put(("done", (builder, coverage)))
+    except BaseException:  # report anything, so the parent never waits for a dead worker
+        results.put(("failed", traceback.format_exc()))
 
 
 @dataclass(slots=True)
@@ -106,6 +123,123 @@ class CloudTrailImport:
 
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process died or raised: the import cannot be complete."""
+
+
+def _by_size(files: Sequence[str]) -> list[str]:
+    # Largest first: the last files handed out are small, so workers finish together.
+    def size(path: str) -> int:
+        try:
+            return os.path.getsize(path)
+        except OSError:
+            return 0
+
+    return sorted(files, key=lambda path: (-size(path), path))
+
+
+def _read_in_parallel(
+    files: Sequence[str], jobs: int, on_file: Callable[[FileOutcome], None]
+) -> tuple[SnapshotBuilder, CloudTrailCoverage]:
+    """Read files in this process and ``jobs - 1`` forked workers, then merge their builders.
+
+    The parent reads too, so only the workers' builders cross a process boundary (pickling a
+    builder is serial work at the end). Files are claimed one at a time from a shared index,
+    largest first, so all processes finish together.
+    """
+    files = _by_size(files)
+    context = multiprocessing.get_context("fork")
+    next_file = context.Value("q", 0)
+    results = context.Queue()
+    workers = [
+        context.Process(
+            target=_worker, args=(files, next_file, results, PROVISIONAL_SOURCE), daemon=True
+        )
+        for _ in range(jobs - 1)
+    ]
+    for worker in workers:
+        worker.start()
+    reader = LogReader(PROVISIONAL_SOURCE)
+    parts: list[tuple[SnapshotBuilder, CloudTrailCoverage]] = []
+
+    def receive(timeout: float | None) -> None:
+        try:
+            kind, payload = results.get(timeout=timeout) if timeout else results.get_nowait()
+        except queue.Empty:
+            if any(w.exitcode not in (None, 0) for w in workers):
+                raise WorkerFailed("a CloudTrail worker process died") from None
+            return
+        if kind == "file":
+            on_file(payload)
+        elif kind == "principal":
+            reader.builder.merge_principal(payload)
+        elif kind == "done":
+            parts.append(payload)
+        else:
+            raise WorkerFailed(f"a CloudTrail worker failed:\n{payload}")
+
+    try:
+        for path in _claim(files, next_file):
+            on_file(reader.read(path))
+            while not results.empty():
+                receive(None)
+        builder, coverage = reader.finish()
+        while len(parts) < len(workers):
+            receive(1.0)
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+            worker.join()
+    for part, part_coverage in parts:
+        builder.merge(part)
+        coverage.merge(part_coverage)
+    return builder, coverage
+
+
+def import_cloudtrail(
+    sources: Sequence[str], jobs: int | None = None, show_progress: bool = True
+) -> CloudTrailImport:
+    discovery = discover(sources)
+    problems = list(discovery.problems)
+    files = [str(p) for p in discovery.files]
+    jobs = max(1, min(jobs or default_jobs(), len(files) or 1))
+    progress = Progress(len(files), "cloudtrail") if show_progress else None
+    digests: list[str] = []
+
+    def on_file(outcome: FileOutcome) -> None:
+        if outcome.error is not None:
+            problems.append(outcome.error)
+        if outcome.digest is not None:
+            digests.append(outcome.digest)
+        if progress is not None:
+            progress.advance(outcome.records)
+
+    builder = SnapshotBuilder()
+    coverage = CloudTrailCoverage()
+    try:
+        with collector_paused():
+            if jobs == 1:
+                reader = LogReader(PROVISIONAL_SOURCE)
+                for path in files:
+                    on_file(reader.read(path))
+                builder, coverage = reader.finish()
+            else:
+                builder, coverage = _read_in_parallel(files, jobs, on_file)
+    finally:
+        if progress is not None:
+            progress.close()
+    if discovery.duplicates:
+        coverage.skipped["duplicate files"] += discovery.duplicates
+    source_id = source_id_for("cloudtrail", sorted(digests))
+    rename_source(builder, PROVISIONAL_SOURCE, source_id)
+    locator = ", ".join(sorted(sources))
+    builder.add_source(
+        cloudtrail_source(source_id, locator, "python", coverage, len(digests), problems)
+    )
+    return CloudTrailImport(builder, problems)
 
 
 def cloudtrail_source(
@@ -134,59 +268,11 @@ def cloudtrail_source(
     }
 
 
-def import_cloudtrail(
-    sources: Sequence[str], jobs: int | None = None, show_progress: bool = True
-) -> CloudTrailImport:
-    discovery = discover(sources)
-    problems = list(discovery.problems)
-    files = [str(p) for p in discovery.files]
-    # The id is provisional while reading (rows need one); it is replaced by the content-derived
-    # id once every file's digest is known.
-    provisional = "cloudtrail-pending"
-    jobs = max(1, min(jobs or default_jobs(), len(files) or 1))
-    progress = Progress(len(files), "cloudtrail") if show_progress else None
-    builder = SnapshotBuilder()
-    coverage = CloudTrailCoverage()
-    digests: list[str] = []
-    results: Any
-    pool = None
-    tasks = [(chunk, provisional) for chunk in chunked(files, jobs)]
-    if jobs > 1:
-        pool = multiprocessing.get_context("fork").Pool(jobs)
-        results = pool.imap_unordered(_process_files_args, tasks)
-    else:
-        results = (process_files(*task) for task in tasks)
-    try:
-        for result in results:
-            problems.extend(result.errors)
-            builder.merge(result.builder)
-            coverage.merge(result.coverage)
-            digests.extend(result.digests)
-            if progress is not None:
-                progress.advance(result.coverage.records_read, files=result.files)
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
-        if progress is not None:
-            progress.close()
-    if discovery.duplicates:
-        coverage.skipped["duplicate files"] += discovery.duplicates
-    source_id = source_id_for("cloudtrail", sorted(digests))
-    rename_source(builder, provisional, source_id)
-    locator = ", ".join(sorted(sources))
-    builder.add_source(
-        cloudtrail_source(source_id, locator, "python", coverage, len(digests), problems)
-    )
-    return CloudTrailImport(builder, problems)
-
-
 def rename_source(builder: SnapshotBuilder, old: str, new: str) -> None:
     for principal in builder.principals.values():
         for row in principal.rows.values():
             if old in row.sources:
-                row.sources.discard(old)
-                row.sources.add(new)
+                row.sources = labels((*(row.sources - {old}), new))
     for entry in builder.unmapped.values():
         if old in entry.sources:
             entry.sources.discard(old)

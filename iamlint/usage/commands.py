@@ -26,7 +26,7 @@ from iamlint.usage.evidence_files import read_json
 from iamlint.usage.iamlive import import_iamlive
 from iamlint.usage.last_accessed import import_last_accessed
 from iamlint.usage.merge import merge_snapshots
-from iamlint.usage.snapshot import Snapshot, dump_snapshot, load_snapshot
+from iamlint.usage.snapshot import Snapshot, load_snapshot, write_snapshot
 from iamlint.usage.sql import ENGINES, aggregate_sql, import_duckdb, import_result_csv
 
 INPUT_ERROR_EXIT = 2
@@ -39,12 +39,11 @@ def _report(problems: Sequence[UsageInputError]) -> None:
 
 
 def _write(snapshot: Snapshot, output: str | None) -> None:
-    text = dump_snapshot(snapshot)
-    if output in (None, "-"):
-        click.echo(text, nl=False)
-    else:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+    try:
+        write_snapshot(snapshot, output)
+    except OSError as exc:
+        _report([UsageInputError(str(output), f"cannot write: {exc.strerror or exc}")])
+        sys.exit(INPUT_ERROR_EXIT)
 
 
 def _import_access_analyzer(
@@ -154,7 +153,7 @@ def import_command(
         problems = _per_file(sources, builder, load_csv)
     _report(problems)
     if builder.sources:
-        _write(builder.render(), output)
+        _write(builder.render(lazy=True), output)
     if problems:
         sys.exit(INPUT_ERROR_EXIT)
 

@@ -10,9 +10,9 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from iamlint.usage.builder import DenialKey, SnapshotBuilder, UsageRow
+from iamlint.usage.builder import DenialKey, SnapshotBuilder, UsageRow, labels
 from iamlint.usage.errors import UsageInputError
-from iamlint.usage.resources import SmallestValues
+from iamlint.usage.resources import DistinctValues
 from iamlint.usage.snapshot import Snapshot
 
 
@@ -34,16 +34,16 @@ def _row_from_json(row: dict[str, Any]) -> UsageRow:
         action=row["action"],
         granularity=row["granularity"],
         resource=row["resource"],
-        resources=SmallestValues(samples, exact=row["distinct_resources_exact"]),
+        resources=DistinctValues(samples, exact=row["distinct_resources_exact"]),
         distinct_floor=distinct,
         counts=None if counts is None else [counts["allowed"], counts["denied"], counts["error"]],
         first_seen=row["first_seen"],
         last_seen=row["last_seen"],
-        regions=set(row["regions"]),
-        denials=denials,
-        events=set(row["events"]),
-        mapping=set(row["mapping"]),
-        sources=set(row["sources"]),
+        regions=labels(row["regions"]),
+        denials=denials or None,
+        events=labels(row["events"]),
+        mapping=labels(row["mapping"]),
+        sources=labels(row["sources"]),
     )
 
 

@@ -9,6 +9,7 @@ were read (needed for byte-identical snapshots from parallel imports).
 from __future__ import annotations
 
 import re
+from bisect import insort
 from collections.abc import Iterable
 
 # (pattern, replacement): first match wins. Each keeps the part a policy would name.
@@ -43,44 +44,62 @@ def generalize_arn(arn: str) -> str:
     return arn
 
 
-class SmallestValues:
-    """The ``DISTINCT_LIMIT`` lexicographically smallest distinct values seen.
+class DistinctValues:
+    """How many distinct values were seen (exactly, up to ``DISTINCT_LIMIT``) and the
+    ``SAMPLE_LIMIT`` lexicographically smallest of them.
 
-    Keeping the *smallest* values (not the first) makes the result order-independent and
-    mergeable; if the limit was ever exceeded the count is a lower bound.
+    Once more than ``DISTINCT_LIMIT`` distinct values have been seen the set is dropped and only
+    the samples are kept: the count is then the limit, as a lower bound, whatever comes next.
+    That bounds memory per row (an S3 prefix read a million times costs what one read a
+    thousand times does), and both the count and the samples are independent of the order
+    values arrive in and of how the input was split, so parallel imports stay byte-identical.
     """
 
-    __slots__ = ("exact", "values")
+    __slots__ = ("exact", "saturated_samples", "values")
 
     def __init__(self, values: Iterable[str] = (), exact: bool = True) -> None:
-        self.values: set[str] = set(values)
+        self.values: set[str] | None = set(values)
+        # The smallest values, kept only once `values` is dropped (sorted, at most the limit).
+        self.saturated_samples: list[str] | None = None
         self.exact = exact
-        self._trim()
+        if len(self.values) > DISTINCT_LIMIT:
+            self._saturate(self.values)
 
     def add(self, value: str) -> None:
-        if value in self.values:
+        values = self.values
+        if values is not None:
+            if value not in values:
+                values.add(value)
+                if len(values) > DISTINCT_LIMIT:
+                    self._saturate(values)
             return
-        self.values.add(value)
-        if len(self.values) > 2 * DISTINCT_LIMIT:
-            self._trim()
+        samples = self.saturated_samples
+        assert samples is not None
+        if value < samples[-1] and value not in samples:
+            insort(samples, value)
+            samples.pop()
 
-    def update(self, other: SmallestValues) -> None:
-        self.values |= other.values
+    def _saturate(self, values: Iterable[str]) -> None:
+        self.saturated_samples = sorted(values)[:SAMPLE_LIMIT]
+        self.values = None
+        self.exact = False
+
+    def update(self, other: DistinctValues) -> None:
         self.exact = self.exact and other.exact
-        self._trim()
-
-    def _trim(self) -> None:
-        if len(self.values) > DISTINCT_LIMIT:
-            self.values = set(sorted(self.values)[:DISTINCT_LIMIT])
-            self.exact = False
+        if self.values is not None and other.values is not None:
+            self.values |= other.values
+            if len(self.values) > DISTINCT_LIMIT:
+                self._saturate(self.values)
+            return
+        self._saturate(set(self.samples()) | set(other.samples()))
 
     def count(self) -> int:
-        self._trim()
-        return len(self.values)
+        return DISTINCT_LIMIT if self.values is None else len(self.values)
 
     def is_exact(self) -> bool:
-        self._trim()
         return self.exact
 
     def samples(self) -> list[str]:
-        return sorted(self.values)[:SAMPLE_LIMIT]
+        if self.values is not None:
+            return sorted(self.values)[:SAMPLE_LIMIT]
+        return list(self.saturated_samples or ())

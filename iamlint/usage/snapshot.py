@@ -8,16 +8,23 @@ trailing newline, so the same evidence always gives the same bytes.
 from __future__ import annotations
 
 import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+import msgspec
 
 from iamlint import __version__
 from iamlint.usage.catalog import catalog_version
 from iamlint.usage.errors import UsageInputError
+
+if TYPE_CHECKING:
+    import jsonschema
 
 SCHEMA_ID = "iamlint.usage/v1"
 Snapshot = dict[str, Any]
@@ -25,6 +32,10 @@ Snapshot = dict[str, Any]
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
+    # Imported here: writing a snapshot (the importers) never needs it, and it costs a
+    # noticeable part of a short command's start-up.
+    import jsonschema
+
     return jsonschema.Draft202012Validator(snapshot_schema())
 
 
@@ -85,11 +96,56 @@ def load_snapshot(path: str | Path) -> Snapshot:
     return validate_snapshot(data, file)
 
 
+def _encoded(value: Any, depth: int) -> bytes:
+    text = msgspec.json.format(msgspec.json.encode(value, order="sorted"), indent=2)
+    # JSON strings never hold a raw newline, so every newline is a line of the layout.
+    return text.replace(b"\n", b"\n" + b"  " * depth) if depth else text
+
+
+def snapshot_chunks(snapshot: Snapshot) -> Iterator[bytes]:
+    """The canonical text, piece by piece: the same bytes as
+    ``json.dumps(snapshot, indent=2, sort_keys=True, ensure_ascii=False) + "\\n"``.
+
+    A top-level list may be given as an iterator (the builder renders principals lazily), so
+    a large snapshot is written without ever being whole in memory, as objects or as text.
+    """
+    yield b"{"
+    for index, key in enumerate(sorted(snapshot)):
+        value = snapshot[key]
+        yield (b"\n  " if index == 0 else b",\n  ") + _encoded(key, 0) + b": "
+        if isinstance(value, list | Iterator):
+            written = 0
+            for item in value:
+                yield (b"[\n    " if written == 0 else b",\n    ") + _encoded(item, 2)
+                written += 1
+            yield b"\n  ]" if written else b"[]"
+        else:
+            yield _encoded(value, 1)
+    yield b"\n}\n" if snapshot else b"}\n"
+
+
 def dump_snapshot(snapshot: Snapshot) -> str:
     """Canonical text. The builder produces valid, sorted snapshots by construction (the tests
     load every one they write), so large snapshots are not re-validated here."""
-    return json.dumps(snapshot, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return b"".join(snapshot_chunks(snapshot)).decode("utf-8")
 
 
-def write_snapshot(snapshot: Snapshot, path: str | Path) -> None:
-    Path(path).write_text(dump_snapshot(snapshot), encoding="utf-8")
+def write_snapshot(snapshot: Snapshot, path: str | Path | None) -> None:
+    """Write the canonical text to a file (atomically: all of it or nothing) or to stdout."""
+    if path in (None, "-"):
+        for chunk in snapshot_chunks(snapshot):
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+        return
+    target = Path(path)  # type: ignore[arg-type]
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed or removed below
+        "wb", dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            for chunk in snapshot_chunks(snapshot):
+                handle.write(chunk)
+        os.replace(handle.name, target)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from iamlint.usage import resources
-from iamlint.usage.resources import SmallestValues, generalize_arn
+from iamlint.usage.resources import DistinctValues, generalize_arn
 
 
 def test_generalizations_keep_the_part_a_policy_names():
@@ -31,14 +31,14 @@ def test_generalizations_keep_the_part_a_policy_names():
 
 
 @given(st.lists(st.text(min_size=1, max_size=6), max_size=600), st.randoms())
-def test_smallest_values_do_not_depend_on_order_or_split(values, rnd):
-    whole = SmallestValues()
+def test_distinct_values_do_not_depend_on_order_or_split(values, rnd):
+    whole = DistinctValues()
     for value in values:
         whole.add(value)
     shuffled = list(values)
     rnd.shuffle(shuffled)
     cut = len(shuffled) // 2
-    left, right = SmallestValues(), SmallestValues()
+    left, right = DistinctValues(), DistinctValues()
     for value in shuffled[:cut]:
         left.add(value)
     for value in shuffled[cut:]:

@@ -1,0 +1,117 @@
+"""The part of a CloudTrail record the importer reads, decoded without the rest.
+
+A delivered record weighs about 1.5 KB, most of it request parameters, response elements, TLS
+details and user agents the snapshot never uses. msgspec decodes a log file straight into these
+small structs and skips everything else without allocating it: about four times faster than
+``json.loads`` building every dict (measured on the benchmark's logs), and the importer's
+records then cost a few attribute reads each.
+
+Scalars are typed ``Any`` so an oddly typed value (a number where a string belongs) still
+decodes; the key builder treats anything but a non-empty string as absent. A file whose
+*structure* differs (``userIdentity`` not an object, a record that is not an object) fails the
+typed decode and is read again with the standard library and converted record by record by
+`record_from_object`, which applies the same tolerance, so both paths give the same records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class SessionIssuer(msgspec.Struct, gc=False):
+    arn: Any = None
+
+
+class SessionContext(msgspec.Struct, gc=False, rename="camel"):
+    session_issuer: SessionIssuer | None = None
+
+
+class UserIdentity(msgspec.Struct, gc=False, rename="camel"):
+    arn: Any = None
+    invoked_by: Any = None
+    session_context: SessionContext | None = None
+
+
+class RecordResource(msgspec.Struct, gc=False):
+    type: Any = None
+    arn: Any = msgspec.field(default=None, name="ARN")
+
+
+class Record(msgspec.Struct, gc=False, rename="camel"):
+    event_time: Any = None
+    event_type: Any = None
+    event_source: Any = None
+    event_name: Any = None
+    event_category: Any = None
+    aws_region: Any = None
+    recipient_account_id: Any = None
+    user_identity: UserIdentity | None = None
+    error_code: Any = None
+    error_message: Any = None
+    resources: list[RecordResource] | None = None
+
+
+class LogFile(msgspec.Struct, gc=False):
+    Records: list[Record]
+
+
+_LOG_FILE = msgspec.json.Decoder(LogFile)
+
+
+class NotTyped(Exception):
+    """The file is JSON of another shape than the typed decode expects (or not JSON at all)."""
+
+
+def decode_typed(text: bytes) -> list[Record]:
+    """The records of a well-formed log file; `NotTyped` for anything else."""
+    try:
+        return _LOG_FILE.decode(text).Records
+    except msgspec.DecodeError:  # ValidationError is a DecodeError
+        raise NotTyped from None
+
+
+def _object(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def record_from_object(value: Any) -> Record:
+    """One record decoded by the standard library → the same `Record` the typed decode gives,
+    with misshapen parts (a string where an object belongs) read as absent."""
+    record = _object(value)
+    if record is None:
+        return Record()
+    identity = None
+    identity_object = _object(record.get("userIdentity"))
+    if identity_object is not None:
+        context = None
+        context_object = _object(identity_object.get("sessionContext"))
+        if context_object is not None:
+            issuer_object = _object(context_object.get("sessionIssuer"))
+            issuer = None if issuer_object is None else SessionIssuer(issuer_object.get("arn"))
+            context = SessionContext(issuer)
+        identity = UserIdentity(
+            identity_object.get("arn"), identity_object.get("invokedBy"), context
+        )
+    resources = None
+    listed = record.get("resources")
+    if isinstance(listed, list):
+        resources = [
+            RecordResource(item.get("type"), item.get("ARN"))
+            for item in listed
+            if isinstance(item, dict)
+        ]
+    return Record(
+        event_time=record.get("eventTime"),
+        event_type=record.get("eventType"),
+        event_source=record.get("eventSource"),
+        event_name=record.get("eventName"),
+        event_category=record.get("eventCategory"),
+        aws_region=record.get("awsRegion"),
+        recipient_account_id=record.get("recipientAccountId"),
+        user_identity=identity,
+        error_code=record.get("errorCode"),
+        error_message=record.get("errorMessage"),
+        resources=resources,
+    )
