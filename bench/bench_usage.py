@@ -4,9 +4,11 @@
 
 For each size (MB of uncompressed CloudTrail) it generates synthetic logs once
 (bench/gen_cloudtrail.py, cached under --out), then runs each method in a fresh subprocess so
-peak RSS is per run: the streaming importer (`iamlint usage import cloudtrail`), the DuckDB
-importer (same SQL + the same Python fold), and DuckDB's bare scan (the aggregate query only).
-Prints records/s, records/s per core, MB/s, peak RSS, and the importer/DuckDB ratio per core.
+peak RSS is per run (the largest of the process and its workers): the streaming importer as
+`iamlint usage import cloudtrail -o FILE` runs it (import, render, write), the DuckDB importer
+(same SQL + the same Python fold, not written), and DuckDB's bare scan (the aggregate query
+only). Prints records/s, records/s per core, MB/s, peak RSS, the snapshot's usage rows (memory
+follows them, not the input size), and the importer/DuckDB ratio per core.
 A benchmark, not a test: numbers depend on the machine and on what else runs on it.
 """
 
@@ -43,6 +45,24 @@ def _dataset(out: Path, megabytes: int) -> tuple[Path, int, int]:
     return folder, info["files"] * RECORDS_PER_FILE, info["bytes"]
 
 
+def _repeated(out: Path, megabytes: int, times: int) -> tuple[Path, int, int]:
+    """The ``megabytes`` dataset read ``times`` over (hard links under new delivered names):
+    more input, the same evidence diversity, so the snapshot keeps its size and memory
+    should not move."""
+    base, records, raw = _dataset(out, megabytes)
+    folder = out / f"ct-{megabytes}mb-x{times}"
+    marker = folder / "DONE.txt"
+    if not marker.exists():
+        for copy in range(times):
+            for path in base.rglob("*.json.gz"):
+                stem = path.name.removesuffix(".json.gz")
+                target = folder / f"copy{copy}" / path.relative_to(base).parent
+                target.mkdir(parents=True, exist_ok=True)
+                os.link(path, target / f"{stem}{copy}.json.gz")
+        marker.write_text("done")
+    return folder, records * times, raw * times
+
+
 def _peak_rss_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -51,11 +71,17 @@ def _peak_rss_mb() -> float:
 
 def _worker(method: str, folder: str, jobs: int) -> None:
     start = time.perf_counter()
+    rows = 0
     if method == "python":
+        import tempfile
+
         from iamlint.usage.cloudtrail_import import import_cloudtrail
+        from iamlint.usage.snapshot import write_snapshot
 
         result = import_cloudtrail([folder], jobs=jobs, show_progress=False)
-        result.builder.render()
+        rows = sum(len(p.rows) for p in result.builder.principals.values())
+        with tempfile.TemporaryDirectory() as scratch:
+            write_snapshot(result.builder.render(lazy=True), Path(scratch) / "snapshot.json")
     elif method == "duckdb":
         from iamlint.usage.sql import import_duckdb
 
@@ -72,7 +98,7 @@ def _worker(method: str, folder: str, jobs: int) -> None:
         connection.execute(f"SET threads = {jobs}")
         connection.execute(aggregate_sql("duckdb", files=files)).fetchall()
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": _peak_rss_mb()}))
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": _peak_rss_mb(), "rows": rows}))
 
 
 def _run(method: str, folder: Path, jobs: int) -> dict[str, float]:
@@ -91,6 +117,12 @@ def main() -> None:
         "--sizes", default="25,100", help="MB of uncompressed logs, comma-separated"
     )
     parser.add_argument("--jobs", default="1,2", help="worker processes / DuckDB threads")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=0,
+        help="also read the first size N times over (same diversity, N times the input)",
+    )
     parser.add_argument("--out", default=str(HERE / "out" / "usage"))
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -109,10 +141,13 @@ def main() -> None:
     print(f"cpus available: {len(os.sched_getaffinity(0))}; load average: {os.getloadavg()[0]:.2f}")
     print(
         f"{'size':>7} {'method':<12} {'jobs':>4} {'s':>7} {'rec/s':>9} "
-        f"{'rec/s/core':>10} {'MB/s':>6} {'RSS MB':>7}"
+        f"{'rec/s/core':>10} {'MB/s':>6} {'RSS MB':>7} {'rows':>7}"
     )
-    for megabytes in (int(s) for s in args.sizes.split(",")):
-        folder, records, raw = _dataset(out, megabytes)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    datasets = [(f"{m}M", *_dataset(out, m)) for m in sizes]
+    if args.repeat > 1:
+        datasets.append((f"{sizes[0]}Mx{args.repeat}", *_repeated(out, sizes[0], args.repeat)))
+    for label, folder, records, raw in datasets:
         per_core: dict[tuple[str, int], float] = {}
         for jobs in (int(j) for j in args.jobs.split(",")):
             for method in methods:
@@ -120,9 +155,9 @@ def main() -> None:
                 rate = records / result["seconds"]
                 per_core[(method, jobs)] = rate / jobs
                 print(
-                    f"{raw / 1e6:>6.0f}M {method:<12} {jobs:>4} {result['seconds']:>7.2f} "
+                    f"{label:>7} {method:<12} {jobs:>4} {result['seconds']:>7.2f} "
                     f"{rate:>9,.0f} {rate / jobs:>10,.0f} {raw / 1e6 / result['seconds']:>6.1f} "
-                    f"{result['peak_rss_mb']:>7.0f}"
+                    f"{result['peak_rss_mb']:>7.0f} {result['rows'] or '':>7}"
                 )
             for other in ("duckdb", "duckdb-scan"):
                 if (other, jobs) in per_core:

@@ -109,3 +109,26 @@ def test_registered_on_the_main_command():
 
     result = CliRunner().invoke(main, ["usage", "--help"])
     assert result.exit_code == 0 and "import" in result.output
+
+
+def test_an_unwritable_output_is_an_input_error(cloudtrail_dir, tmp_path):
+    result = run("import", "cloudtrail", cloudtrail_dir, "-o", tmp_path / "no-such-dir" / "s.json")
+    assert result.exit_code == 2
+    assert "s.json: cannot write" in result.output
+
+
+def test_a_failed_write_leaves_the_old_snapshot_whole(cloudtrail_dir, tmp_path, monkeypatch):
+    from iamlint.usage import snapshot as snapshot_module
+
+    target = tmp_path / "s.json"
+    target.write_text("previous snapshot\n")
+
+    def broken_chunks(snapshot):
+        yield b"{"
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(snapshot_module, "snapshot_chunks", broken_chunks)
+    result = run("import", "cloudtrail", cloudtrail_dir, "-o", target)
+    assert result.exit_code == 2 and "No space left on device" in result.output
+    assert target.read_text() == "previous snapshot\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]

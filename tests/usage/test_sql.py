@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -12,15 +10,6 @@ from iamlint.usage.cloudtrail_import import import_cloudtrail
 from iamlint.usage.errors import UsageInputError
 from iamlint.usage.snapshot import dump_snapshot
 from iamlint.usage.sql import RESULT_COLUMNS, aggregate_sql, core_sql, import_result_csv
-
-
-def _load_generator():
-    path = Path(__file__).resolve().parents[2] / "bench" / "gen_cloudtrail.py"
-    spec = importlib.util.spec_from_file_location("gen_cloudtrail", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _without_engine(snapshot: dict) -> str:
@@ -62,14 +51,12 @@ def test_duckdb_gives_the_same_snapshot_as_the_streaming_importer(cloudtrail_dir
     assert _without_engine(builder.render()) == _without_engine(streaming.builder.render())
 
 
-def test_duckdb_equivalence_on_generated_logs(tmp_path):
+def test_duckdb_equivalence_on_generated_logs(tmp_path, generate_cloudtrail):
     """A few thousand synthetic records: many roles, errors, data events, dated names."""
     pytest.importorskip("duckdb")
     from iamlint.usage.sql import import_duckdb
 
-    generate = _load_generator().generate
-
-    generate(tmp_path, files=6, records_per_file=400, seed=7)
+    generate_cloudtrail(tmp_path, files=6, records_per_file=400, seed=7)
     builder, problems = import_duckdb([str(tmp_path)])
     streaming = import_cloudtrail([str(tmp_path)], jobs=2, show_progress=False)
     assert problems == []
