@@ -7,8 +7,9 @@ by the same regexes the SQL path pushes into the engine. Records with the same k
 are worked out once per key, so a record only adds its resources and its time.
 
 The streaming importer feeds records one at a time (`EventFolder.add_records`, the hot loop);
-the DuckDB/Athena/Trino path feeds the engine's ``(key + resources, count, first, last)`` groups
-(`fold_groups`). Both end in the same plans, which is what makes their snapshots identical.
+the DuckDB/Athena/Trino path feeds the engine's groups (`EventFolder.add_group`: generalized
+resources with counts, plus samples of the raw ones). Both end in the same plans, which is what
+makes their snapshots identical.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ _DENY_POLICY_ARN = re.compile(DENY_POLICY_ARN_PATTERN)
 _MESSAGE_RESOURCE = re.compile(MESSAGE_RESOURCE_PATTERN)
 _ENCODED = re.compile(ENCODED_PATTERN)
 
-# Key layout: a plain tuple, built once per record. The SQL path's groups carry one more
-# field, the record's resources as text (``K_RESOURCES``).
+# Key layout: a plain tuple, built once per record. The SQL path's result rows carry one more
+# column, the record's resources as text (``K_RESOURCES``).
 (
     K_EVENT_TYPE,
     K_EVENT_SOURCE,
@@ -139,11 +140,6 @@ def record_resources(record: Record) -> list[ResourcePair]:
     return pairs
 
 
-def resources_text(pairs: Iterable[ResourcePair]) -> str:
-    """The SQL path's text form of a record's resources (sorted, so it can be grouped by)."""
-    return RESOURCE_SEPARATOR.join(sorted(f"{kind}|{arn}" for kind, arn in pairs))
-
-
 def parse_resources(text: str) -> list[ResourcePair]:
     out: list[ResourcePair] = []
     if not text:
@@ -153,11 +149,6 @@ def parse_resources(text: str) -> list[ResourcePair]:
         if arn:
             out.append((kind, arn))
     return out
-
-
-def event_key(record: Record) -> EventKey:
-    """The SQL path's group key of one record: the event key plus its resources as text."""
-    return (*record_key(record), resources_text(record_resources(record)))
 
 
 @dataclass(slots=True)
@@ -339,25 +330,58 @@ class EventPlan:
         self.last = _max(self.last, last)
 
     def observe(
-        self, resources: Sequence[ResourcePair], count: int, first: str | None, last: str | None
+        self,
+        resources: Sequence[ResourcePair],
+        count: int,
+        first: str | None,
+        last: str | None,
+        *,
+        raw: bool = True,
     ) -> None:
-        """Add records' resources to the rows of every action (a no-op for skipped events)."""
+        """Add records' resources to the rows of every action (a no-op for skipped events).
+
+        With ``raw`` false the resources are already generalized: they count the records but
+        are not raw values (those come through `observe_raw`)."""
         if not resources:
             resources = self.fallback
+        raw_values = raw
         index, denial = self.counts_index, self.denial
         for target in self.targets:
             rows = target.rows
-            for raw in target.resources_of(resources):
-                resource = None if raw is None else generalize_arn(raw)
+            for arn in target.resources_of(resources):
+                resource = None if arn is None else generalize_arn(arn)
                 row = rows.get(resource)
                 if row is None:
                     row = rows[resource] = self._row(target.action, resource)
-                if raw is not None:
-                    row.resources.add(raw)
+                if raw_values and arn is not None:
+                    row.resources.add(arn)
                 row.counts[index] += count  # type: ignore[index]  # set by _row
                 row.seen(first, last)
                 if denial is not None:
                     row.add_denials(denial, count)
+
+    def observe_raw(self, raw: Sequence[Sequence[ResourcePair]], complete: bool) -> None:
+        """Add a group's raw resources to the distinct counts and samples of its rows.
+
+        When the group had more distinct raw resource lists than were sent, every row fed by a
+        generalized ARN (an S3 prefix, a log group's streams) has more distinct raw resources
+        than the limit; rows of ARNs that are never generalized (a table) saw just the one.
+        """
+        for resources in raw:
+            if not resources:
+                resources = self.fallback
+            for target in self.targets:
+                rows = target.rows
+                for arn in target.resources_of(resources):
+                    if arn is None:
+                        continue
+                    resource = generalize_arn(arn)
+                    row = rows.get(resource)
+                    if row is None:  # not a resource the counts reached: nothing to add to
+                        continue
+                    row.resources.add(arn)
+                    if not complete and resource != arn:
+                        row.resources.saturate()
 
     def _row(self, action: str, resource: str | None) -> UsageRow:
         # What is the same for every record of the plan is added once, when a row is bound.
@@ -451,25 +475,21 @@ class EventFolder:
         count: int,
         first: str | None,
         last: str | None,
+        *,
+        raw: Sequence[Sequence[ResourcePair]],
+        raw_complete: bool,
     ) -> None:
+        """A group of records with the same key and the same *generalized* resources.
+
+        ``raw`` holds the raw resources of (at most ``DISTINCT_LIMIT`` + 1 of) its records;
+        ``raw_complete`` says whether those were all of them.
+        """
         plan = self.plan(key)
         plan.tally(count, first, last)
-        plan.observe(resources, count, first, last)
+        plan.observe(resources, count, first, last, raw=False)
+        plan.observe_raw(raw, raw_complete)
 
     def finish(self) -> None:
         for plan in self.plans.values():
             plan.finish(self.coverage, self.source_id)
         self.plans.clear()
-
-
-def fold_groups(
-    groups: Iterable[tuple[EventKey, int, str | None, str | None]],
-    builder: SnapshotBuilder,
-    coverage: CloudTrailCoverage,
-    source_id: str,
-) -> None:
-    """Fold the SQL path's groups (event key + resources text) into usage rows and coverage."""
-    folder = EventFolder(builder, coverage, source_id)
-    for key, count, first, last in groups:
-        folder.add_group(key[:K_RESOURCES], parse_resources(key[K_RESOURCES]), count, first, last)
-    folder.finish()

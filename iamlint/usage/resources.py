@@ -13,7 +13,7 @@ from bisect import insort
 from collections.abc import Iterable
 
 # (pattern, replacement): first match wins. Each keeps the part a policy would name.
-_GENERALIZATIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+GENERALIZATIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     # S3 objects: arn:aws:s3:::bucket/any/key → arn:aws:s3:::bucket/*
     (re.compile(r"^(arn:[^:]+:s3:::[^/]+)/.+$"), r"\1/*"),
     # CloudWatch Logs streams inside a group.
@@ -38,7 +38,7 @@ def generalize_arn(arn: str) -> str:
         return arn if slash <= 13 or slash == len(arn) - 1 else arn[: slash + 1] + "*"
     if not any(marker in arn for marker in (":s3:::", ":logs:", ":dynamodb:", ":ec2:")):
         return arn
-    for pattern, replacement in _GENERALIZATIONS:
+    for pattern, replacement in GENERALIZATIONS:
         if pattern.match(arn):
             return pattern.sub(replacement, arn, count=1)
     return arn
@@ -75,9 +75,18 @@ class DistinctValues:
             return
         samples = self.saturated_samples
         assert samples is not None
-        if value < samples[-1] and value not in samples:
+        if value in samples:
+            return
+        if len(samples) < SAMPLE_LIMIT:
+            insort(samples, value)
+        elif value < samples[-1]:
             insort(samples, value)
             samples.pop()
+
+    def saturate(self) -> None:
+        """Record that more than ``DISTINCT_LIMIT`` distinct values exist (seen elsewhere)."""
+        if self.values is not None:
+            self._saturate(self.values)
 
     def _saturate(self, values: Iterable[str]) -> None:
         self.saturated_samples = sorted(values)[:SAMPLE_LIMIT]

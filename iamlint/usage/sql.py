@@ -1,23 +1,28 @@
 """One aggregate SQL for Athena, Trino and DuckDB, and the readers of its results.
 
-The query has two parts:
+The query has three parts:
 
-* a per-engine *adapter* (the only engine-specific SQL) that exposes CloudTrail records as a flat
-  relation ``ct_events``;
+* a per-engine *adapter* that exposes CloudTrail records as a flat relation ``ct_events``, with
+  each record's resources as text twice: raw, and generalized (S3 object keys, log streams,
+  stream labels and EC2 ids cut off by the same patterns as `resources.generalize_arn`);
 * the engine-neutral *core*, written in the intersection of Trino and DuckDB SQL (``coalesce``,
-  ``regexp_extract`` with numbered groups, ``count``/``min``/``max`` over ISO-8601 strings), which
-  groups records by the same event key as the streaming importer
-  (`iamlint.usage.cloudtrail_events.event_key`).
+  ``regexp_extract`` with numbered groups, ``count``/``min``/``max`` over ISO-8601 strings,
+  ``min(x, n)``), which groups records by the streaming importer's event key and their
+  generalized resources; per group it keeps the number of distinct raw resource texts and the
+  201 smallest of them, so a group stays small however many objects were read, while the
+  distinct counts and samples of the snapshot come out as the streaming importer's;
+* a per-engine line that turns that list into text (CSV has no arrays).
 
-The result rows go through the same `fold_groups` as the streaming importer, so action mapping,
-resource generalization and denial interpretation are written once, in Python.
+The result rows go through the same event plans as the streaming importer, so action mapping,
+resource selection and denial interpretation are written once, in Python.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from iamlint.usage.builder import SnapshotBuilder
@@ -25,11 +30,12 @@ from iamlint.usage.cloudtrail_events import (
     RESOURCE_SEPARATOR,
     SESSION_PREFIX_PATTERN,
     CloudTrailCoverage,
+    EventFolder,
     EventKey,
-    fold_groups,
+    parse_resources,
 )
 from iamlint.usage.cloudtrail_files import discover, file_digest, read_bytes
-from iamlint.usage.cloudtrail_import import cloudtrail_source, rename_source
+from iamlint.usage.cloudtrail_import import PROVISIONAL_SOURCE, cloudtrail_source, rename_source
 from iamlint.usage.denials import (
     DENIED_ACTION_PATTERN,
     DENY_POLICY_ARN_PATTERN,
@@ -38,6 +44,7 @@ from iamlint.usage.denials import (
     MESSAGE_RESOURCE_PATTERN,
 )
 from iamlint.usage.errors import UsageInputError
+from iamlint.usage.resources import DISTINCT_LIMIT, GENERALIZATIONS
 from iamlint.usage.source_ids import source_id_for
 
 ENGINES = ("athena", "trino", "duckdb")
@@ -58,7 +65,18 @@ KEY_COLUMNS = (
     "encoded",
     "resources",
 )
-RESULT_COLUMNS = (*KEY_COLUMNS, "events", "first_seen", "last_seen")
+RESULT_COLUMNS = (
+    *KEY_COLUMNS,
+    "events",
+    "first_seen",
+    "last_seen",
+    "raw_resource_count",
+    "raw_resources",
+)
+# Enough raw resource texts per group to tell "at most DISTINCT_LIMIT" from "more".
+RAW_SAMPLE_SIZE = DISTINCT_LIMIT + 1
+# Record separator between raw resource texts (each already joined by the unit separator).
+RAW_SEPARATOR = "\x1e"
 
 
 def _literal(text: str) -> str:
@@ -70,8 +88,8 @@ def _extract(column: str, pattern: str, alias: str) -> str:
 
 
 def core_sql() -> str:
-    """The engine-neutral aggregate over ``ct_events``."""
-    derived = ",\n  ".join(
+    """The engine-neutral aggregate over ``ct_events`` (ends with the relation ``usage_groups``)."""
+    derived = ",\n    ".join(
         [
             "event_type",
             "event_source",
@@ -87,21 +105,59 @@ def core_sql() -> str:
             _extract("error_message", DENY_POLICY_ARN_PATTERN, "deny_policy_arn"),
             _extract("error_message", MESSAGE_RESOURCE_PATTERN, "deny_resource"),
             _extract("error_message", ENCODED_PATTERN, "encoded"),
+            "general_resources",
             "resources",
         ]
     )
-    return f"""SELECT
-  {derived},
-  count(*) AS events,
-  min(event_time) AS first_seen,
-  max(event_time) AS last_seen
-FROM ct_events
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15"""
+    keys = ",\n    ".join(KEY_COLUMNS[:-1])
+    return f"""per_raw AS (
+  SELECT
+    {derived},
+    count(*) AS events,
+    min(event_time) AS first_seen,
+    max(event_time) AS last_seen
+  FROM ct_events
+  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
+),
+usage_groups AS (
+  SELECT
+    {keys},
+    general_resources,
+    sum(events) AS events,
+    min(first_seen) AS first_seen,
+    max(last_seen) AS last_seen,
+    count(*) AS raw_resource_count,
+    min(resources, {RAW_SAMPLE_SIZE}) AS raw_resources
+  FROM per_raw
+  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+)
+"""
+
+
+def _final_select(join_function: str) -> str:
+    """The result columns; only the list → text function differs between engines."""
+    columns = [
+        *KEY_COLUMNS[:-1],
+        "general_resources AS resources",
+        *RESULT_COLUMNS[len(KEY_COLUMNS) : -1],
+        f"{join_function}(raw_resources, chr(30)) AS raw_resources",
+    ]
+    return "SELECT\n  " + ",\n  ".join(columns) + "\nFROM usage_groups\n"
+
+
+def _generalized(arn: str, backreference: str) -> str:
+    """SQL that generalizes one ARN expression like `resources.generalize_arn` (the patterns
+    are mutually exclusive, so applying them in turn is "first match wins")."""
+    for pattern, replacement in GENERALIZATIONS:
+        template = replacement.replace("\\1", backreference)
+        arn = f"regexp_replace({arn}, {_literal(pattern.pattern)}, {_literal(template)})"
+    return arn
 
 
 def _duckdb_adapter(files: Sequence[str]) -> str:
     file_list = "[" + ", ".join(_literal(f) for f in files) + "]"
     field = "nullif(e->>'$.{path}', '')"
+    general = _generalized("coalesce(r->>'$.ARN', '')", "\\1")
     return f"""WITH raw AS (
   SELECT unnest(json_extract(json, '$.Records[*]')) AS e
   -- one CloudTrail file is one JSON object: the 16 MiB default is too small
@@ -123,9 +179,12 @@ ct_events AS (
     {field.format(path="errorMessage")} AS error_message,
     coalesce(array_to_string(list_sort(
       [coalesce(r->>'$.type', '') || '|' || coalesce(r->>'$.ARN', '')
-       FOR r IN json_extract(e, '$.resources[*]')]), chr(31)), '') AS resources
+       FOR r IN json_extract(e, '$.resources[*]')]), chr(31)), '') AS resources,
+    coalesce(array_to_string(list_sort(
+      [coalesce(r->>'$.type', '') || '|' || {general}
+       FOR r IN json_extract(e, '$.resources[*]')]), chr(31)), '') AS general_resources
   FROM raw
-)
+),
 """
 
 
@@ -140,6 +199,7 @@ def _athena_adapter(table: str, start: str | None, end: str | None, partitioned:
     if end:
         where.append(f"eventtime <= {_literal(end + 'T23:59:59Z')}")
     condition = ("\n  WHERE " + "\n    AND ".join(where)) if where else ""
+    general = _generalized("coalesce(r.arn, '')", "$1")
     return f"""WITH ct_events AS (
   SELECT
     nullif(eventtime, '') AS event_time,
@@ -155,9 +215,11 @@ def _athena_adapter(table: str, start: str | None, end: str | None, partitioned:
     nullif(errorcode, '') AS error_code,
     nullif(errormessage, '') AS error_message,
     coalesce(array_join(array_sort(transform(resources,
-      r -> coalesce(r.type, '') || '|' || coalesce(r.arn, ''))), chr(31)), '') AS resources
+      r -> coalesce(r.type, '') || '|' || coalesce(r.arn, ''))), chr(31)), '') AS resources,
+    coalesce(array_join(array_sort(transform(resources,
+      r -> coalesce(r.type, '') || '|' || {general})), chr(31)), '') AS general_resources
   FROM {table}{condition}
-)
+),
 """
 
 
@@ -174,11 +236,13 @@ def aggregate_sql(
     """
     if engine == "duckdb":
         adapter = _duckdb_adapter(files or ["AWSLogs/**/*.json.gz"])
+        final = _final_select("array_to_string")
     elif engine in ("athena", "trino"):
         adapter = _athena_adapter(table, start, end, partitioned=engine == "athena")
+        final = _final_select("array_join")
     else:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
-    return adapter + core_sql() + "\n"
+    return adapter + core_sql() + final
 
 
 def query_hash(sql: str) -> str:
@@ -190,22 +254,52 @@ def _blank_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
-def row_to_group(row: Sequence[Any]) -> tuple[EventKey, int, str | None, str | None]:
+@dataclass(frozen=True, slots=True)
+class UsageGroup:
+    """One result row: an event key, its generalized resources, and what the raw ones were."""
+
+    key: EventKey
+    resources: str
+    count: int
+    first_seen: str | None
+    last_seen: str | None
+    raw_count: int
+    raw_resources: tuple[str, ...]
+
+
+def row_to_group(row: Sequence[Any]) -> UsageGroup:
     values = [_blank_to_none(v) for v in row]
-    key = list(values[: len(KEY_COLUMNS)])
+    key = list(values[: len(KEY_COLUMNS) - 1])
     key[KEY_COLUMNS.index("encoded")] = bool(key[KEY_COLUMNS.index("encoded")])
-    key[KEY_COLUMNS.index("resources")] = key[KEY_COLUMNS.index("resources")] or ""
-    count, first, last = values[len(KEY_COLUMNS) :]
-    return tuple(key), int(count), first, last
+    resources = values[len(KEY_COLUMNS) - 1] or ""
+    count, first, last, raw_count, raw = values[len(KEY_COLUMNS) :]
+    return UsageGroup(
+        tuple(key),
+        resources,
+        int(count),
+        first,
+        last,
+        int(raw_count),
+        # A record without resources has the empty text: keep it, it stands for them.
+        tuple((raw or "").split(RAW_SEPARATOR)),
+    )
 
 
-def _fold_rows(
-    rows: Iterator[tuple[EventKey, int, str | None, str | None]], provisional: str
-) -> tuple[SnapshotBuilder, CloudTrailCoverage]:
-    builder = SnapshotBuilder()
-    coverage = CloudTrailCoverage()
-    fold_groups(rows, builder, coverage, provisional)
-    return builder, coverage
+def fold_usage_groups(
+    groups: Iterable[UsageGroup], builder: SnapshotBuilder, coverage: CloudTrailCoverage
+) -> None:
+    folder = EventFolder(builder, coverage, PROVISIONAL_SOURCE)
+    for group in groups:
+        folder.add_group(
+            group.key,
+            parse_resources(group.resources),
+            group.count,
+            group.first_seen,
+            group.last_seen,
+            raw=[parse_resources(text) for text in group.raw_resources],
+            raw_complete=group.raw_count <= len(group.raw_resources),
+        )
+    folder.finish()
 
 
 def import_duckdb(
@@ -245,11 +339,11 @@ def import_duckdb(
             ) from None
         finally:
             connection.close()
-        builder, coverage = _fold_rows((row_to_group(r) for r in result), "cloudtrail-pending")
+        fold_usage_groups((row_to_group(r) for r in result), builder, coverage)
     if discovery.duplicates:
         coverage.skipped["duplicate files"] += discovery.duplicates
     source_id = source_id_for("cloudtrail", sorted(digests))
-    rename_source(builder, "cloudtrail-pending", source_id)
+    rename_source(builder, PROVISIONAL_SOURCE, source_id)
     builder.add_source(
         cloudtrail_source(
             source_id, ", ".join(sorted(sources)), "duckdb", coverage, len(digests), problems
@@ -275,7 +369,7 @@ def import_result_csv(path: str, engine: str = "athena") -> SnapshotBuilder:
                 1,
             )
         digest = hashlib.sha256()
-        groups: list[tuple[EventKey, int, str | None, str | None]] = []
+        groups: list[UsageGroup] = []
         for row in reader:
             if not row:
                 continue
@@ -285,15 +379,19 @@ def import_result_csv(path: str, engine: str = "athena") -> SnapshotBuilder:
                 )
             try:
                 groups.append(row_to_group(row))
-            except ValueError:
+            except (TypeError, ValueError):
                 raise UsageInputError(
-                    path, f"expected an integer event count, got {row[-3]!r}", reader.line_num
+                    path,
+                    "expected integer counts in events and raw_resource_count, "
+                    f"got {row[-5]!r} and {row[-2]!r}",
+                    reader.line_num,
                 ) from None
             digest.update("\x1e".join(row).encode("utf-8"))
-    groups.sort(key=lambda g: (tuple("" if v is None else str(v) for v in g[0]), g[1:]))
-    builder, coverage = _fold_rows(iter(groups), "cloudtrail-pending")
+    builder = SnapshotBuilder()
+    coverage = CloudTrailCoverage()
+    fold_usage_groups(groups, builder, coverage)
     source_id = source_id_for("cloudtrail", [digest.hexdigest()])
-    rename_source(builder, "cloudtrail-pending", source_id)
+    rename_source(builder, PROVISIONAL_SOURCE, source_id)
     source = cloudtrail_source(source_id, path, engine, coverage, 0, [])
     del source["coverage"]["files_read"]
     del source["coverage"]["files_failed"]

@@ -146,3 +146,13 @@ def test_snapshot_text_is_json_dumps_canonical_form(top, principals):
     assert dump_snapshot(snapshot) == expected
     lazy = b"".join(snapshot_chunks({**top, "principals": iter(principals)})).decode()
     assert lazy == expected
+
+
+def test_distinct_values_marked_past_the_limit_early_still_collect_samples():
+    values = resources.DistinctValues()
+    values.add("arn:aws:s3:::b/2")
+    values.saturate()  # another part of the input had more than the limit
+    for key in ("5", "1", "3", "2"):
+        values.add(f"arn:aws:s3:::b/{key}")
+    assert values.count() == resources.DISTINCT_LIMIT and not values.is_exact()
+    assert values.samples() == ["arn:aws:s3:::b/1", "arn:aws:s3:::b/2", "arn:aws:s3:::b/3"]

@@ -38,7 +38,9 @@ def test_core_avoids_engine_specific_syntax():
     # Named groups differ between Java regex and RE2; ->> and UNNEST belong in adapters.
     assert "(?P<" not in core and "(?<" not in core
     assert "->>" not in core and "unnest" not in core.lower()
-    assert re.search(r"GROUP BY 1, 2, .*15$", core)
+    # Records by key + generalized + raw resources, then by key + generalized resources.
+    assert re.search(r"GROUP BY 1, 2, .*, 16\n", core)
+    assert re.search(r"GROUP BY 1, 2, .*, 15\n\)", core)
 
 
 def test_duckdb_gives_the_same_snapshot_as_the_streaming_importer(cloudtrail_dir):
@@ -100,8 +102,60 @@ def test_csv_with_wrong_columns_is_an_input_error(tmp_path):
 
 def test_csv_with_a_bad_count_names_the_line(tmp_path):
     path = tmp_path / "r.csv"
-    row = ["AwsApiCall"] + [""] * (len(RESULT_COLUMNS) - 4) + ["many", "", ""]
+    row = [""] * len(RESULT_COLUMNS)
+    row[0], row[RESULT_COLUMNS.index("events")] = "AwsApiCall", "many"
+    row[RESULT_COLUMNS.index("raw_resource_count")] = "1"
     path.write_text(",".join(RESULT_COLUMNS) + "\n" + ",".join(row) + "\n")
     with pytest.raises(UsageInputError, match="integer") as raised:
         import_result_csv(str(path))
     assert raised.value.line == 2
+
+
+def _object_reads(count: int) -> list[dict]:
+    role = "arn:aws:iam::111122223333:role/reader"
+    return [
+        {
+            "eventVersion": "1.10",
+            "eventType": "AwsApiCall",
+            "eventSource": "s3.amazonaws.com",
+            "eventName": "GetObject",
+            "eventCategory": "Data",
+            "awsRegion": "us-east-1",
+            "recipientAccountId": "111122223333",
+            "eventTime": f"2025-03-01T00:{index // 60 % 60:02d}:{index % 60:02d}Z",
+            "userIdentity": {
+                "type": "AssumedRole",
+                "arn": f"arn:aws:sts::111122223333:assumed-role/reader/s{index % 7}",
+                "sessionContext": {"sessionIssuer": {"arn": role}},
+            },
+            "resources": [
+                {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::data"},
+                {"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::data/in/{index:05d}.csv"},
+            ],
+        }
+        for index in range(count)
+    ]
+
+
+@pytest.mark.parametrize("objects", [150, 450])
+def test_engine_results_stay_small_however_many_objects_were_read(tmp_path, objects):
+    """One result row per key and generalized resources, not one per object; the distinct
+    count (exact up to 200) and the samples still equal the streaming importer's."""
+    duckdb = pytest.importorskip("duckdb")
+    from iamlint.usage.cloudtrail_files import discover
+    from iamlint.usage.sql import import_duckdb
+
+    (tmp_path / "reads.json").write_text(json.dumps({"Records": _object_reads(objects)}))
+    files = [str(p) for p in discover([str(tmp_path)]).files]
+    rows = duckdb.connect().execute(aggregate_sql("duckdb", files=files)).fetchall()
+    assert len(rows) == 1  # session names are cut from the key, object keys from resources
+    builder, problems = import_duckdb([str(tmp_path)])
+    streaming = import_cloudtrail([str(tmp_path)], jobs=1, show_progress=False)
+    assert problems == []
+    engine, local = builder.render(), streaming.builder.render()
+    assert _without_engine(engine) == _without_engine(local)
+    row = next(r for r in local["principals"][0]["usage"] if r["action"] == "s3:GetObject")
+    assert row["resource"] == "arn:aws:s3:::data/*"
+    assert row["distinct_resources"] == min(objects, 200)
+    assert row["distinct_resources_exact"] is (objects <= 200)
+    assert row["resource_samples"] == [f"arn:aws:s3:::data/in/{i:05d}.csv" for i in range(3)]
