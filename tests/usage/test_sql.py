@@ -3,8 +3,12 @@ from __future__ import annotations
 import csv
 import json
 import re
+import tempfile
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from iamlint.usage.cloudtrail_import import import_cloudtrail
 from iamlint.usage.errors import UsageInputError
@@ -159,3 +163,72 @@ def test_engine_results_stay_small_however_many_objects_were_read(tmp_path, obje
     assert row["distinct_resources"] == min(objects, 200)
     assert row["distinct_resources_exact"] is (objects <= 200)
     assert row["resource_samples"] == [f"arn:aws:s3:::data/in/{i:05d}.csv" for i in range(3)]
+
+
+_ROLES = ("arn:aws:iam::111122223333:role/a", "arn:aws:iam::111122223333:role/b")
+_EVENTS = (
+    ("s3.amazonaws.com", "GetObject"),
+    ("s3.amazonaws.com", "ListObjectsV2"),
+    ("dynamodb.amazonaws.com", "GetItem"),
+    ("logs.amazonaws.com", "PutLogEvents"),
+    ("ec2.amazonaws.com", "TerminateInstances"),
+    ("sts.amazonaws.com", "GetCallerIdentity"),
+    ("example.amazonaws.com", "DoThing"),
+)
+_RESOURCES = st.sampled_from(
+    [
+        ("AWS::S3::Bucket", "arn:aws:s3:::data"),
+        ("AWS::S3::Object", "arn:aws:s3:::data/k1"),
+        ("AWS::S3::Object", "arn:aws:s3:::data/k/2"),
+        ("AWS::S3::Object", "arn:aws:s3:::other/k1"),
+        ("AWS::DynamoDB::Table", "arn:aws:dynamodb:us-east-1:111122223333:table/t"),
+        ("AWS::Logs::LogStream", "arn:aws:logs:us-east-1:1:log-group:g:log-stream:s1"),
+        ("AWS::EC2::Instance", "arn:aws:ec2:us-east-1:1:instance/i-0123456789abcdef0"),
+        ("AWS::EC2::Instance", "arn:aws:ec2:us-east-1:1:instance/i-00000000"),
+        ("", ""),
+    ]
+)
+
+
+@st.composite
+def _record(draw: st.DrawFn) -> dict:
+    source, name = draw(st.sampled_from(_EVENTS))
+    role = draw(st.sampled_from(_ROLES))
+    record = {
+        "eventType": draw(st.sampled_from(["AwsApiCall"] * 5 + ["AwsServiceEvent"])),
+        "eventSource": source,
+        "eventName": name,
+        "eventCategory": draw(st.sampled_from(["Management", "Data"])),
+        "awsRegion": draw(st.sampled_from(["us-east-1", "eu-west-1"])),
+        "recipientAccountId": "111122223333",
+        "eventTime": f"2025-03-0{draw(st.integers(1, 9))}T00:00:00Z",
+        "userIdentity": {
+            "arn": role.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/s",
+            "sessionContext": {"sessionIssuer": {"arn": role}},
+        },
+    }
+    resources = draw(st.lists(_RESOURCES, max_size=3))
+    if resources or draw(st.booleans()):
+        record["resources"] = [{"type": t, "ARN": a} for t, a in resources]
+    if draw(st.integers(0, 4)) == 0:
+        record["errorCode"] = "AccessDenied"
+        target = draw(st.sampled_from(["arn:aws:s3:::data/k9", "arn:aws:s3:::data"]))
+        record["errorMessage"] = (
+            f"User: {role} is not authorized to perform: s3:GetObject on resource: "
+            f"{target} because no identity-based policy allows the s3:GetObject action"
+        )
+    return record
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_record(), min_size=1, max_size=40))
+def test_duckdb_and_the_streaming_importer_agree_on_any_records(records):
+    pytest.importorskip("duckdb")
+    from iamlint.usage.sql import import_duckdb
+
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "records.json").write_text(json.dumps({"Records": records}))
+        builder, problems = import_duckdb([folder])
+        streaming = import_cloudtrail([folder], jobs=1, show_progress=False)
+    assert problems == []
+    assert _without_engine(builder.render()) == _without_engine(streaming.builder.render())
