@@ -103,7 +103,11 @@ def usage() -> None:
     show_default=True,
     help="CloudTrail only: the streaming importer or DuckDB (needs iamlint[duckdb]).",
 )
-@click.option("--jobs", type=click.IntRange(min=1), help="CloudTrail: worker processes.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="CloudTrail: processes reading files, this one included (default: all cores).",
+)
 @click.option("--progress/--no-progress", default=True, help="Progress bar on a terminal.")
 def import_command(
     kind: str,
