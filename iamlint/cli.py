@@ -89,6 +89,9 @@ def run() -> None:
         sys.exit(130)
     except Exception as err:  # the last line of defence; every known failure is handled below
         if os.environ.get("IAMLINT_DEBUG"):
+            details = getattr(err, "details", "")  # e.g. a worker process's own traceback
+            if details:
+                click.echo(details, err=True)
             raise
         click.echo(
             f"iamlint: internal error: {type(err).__name__}: {err}\n"

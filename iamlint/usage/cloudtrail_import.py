@@ -111,8 +111,8 @@ def _worker(files: Sequence[str], next_file: Any, results: Any, source_id: str) 
             for arn in sorted(builder.principals):
                 results.put(("principal", builder.principals.pop(arn)))
             results.put(("done", (builder, coverage)))
-    except BaseException:  # report anything, so the parent never waits for a dead worker
-        results.put(("failed", traceback.format_exc()))
+    except BaseException as error:  # report anything: the parent must not wait for a dead worker
+        results.put(("failed", (f"{type(error).__name__}: {error}", traceback.format_exc())))
 
 
 @dataclass(slots=True)
@@ -126,7 +126,12 @@ def default_jobs() -> int:
 
 
 class WorkerFailed(RuntimeError):
-    """A worker process died or raised: the import cannot be complete."""
+    """A worker process died or raised: the import cannot be complete. The message is one
+    line; the worker's traceback is kept for IAMLINT_DEBUG."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
 
 
 def _by_size(files: Sequence[str]) -> list[str]:
@@ -178,7 +183,8 @@ def _read_in_parallel(
         elif kind == "done":
             parts.append(payload)
         else:
-            raise WorkerFailed(f"a CloudTrail worker failed:\n{payload}")
+            summary, details = payload
+            raise WorkerFailed(f"a CloudTrail worker failed: {summary}", details)
 
     try:
         for path in _claim(files, next_file):

@@ -98,8 +98,10 @@ def test_a_failing_worker_fails_the_import_with_its_traceback(generated, monkeyp
         return read(self, path)
 
     monkeypatch.setattr(cloudtrail_import.LogReader, "read", read_or_fail)
-    with pytest.raises(WorkerFailed, match="worker broke"):
+    with pytest.raises(WorkerFailed, match="worker broke") as raised:
         import_cloudtrail([str(generated)], jobs=2, show_progress=False)
+    assert "\n" not in str(raised.value)  # one line for the user
+    assert "Traceback" in raised.value.details  # the worker's own, for IAMLINT_DEBUG
 
 
 def test_a_dead_worker_is_noticed(generated, monkeypatch):
