@@ -17,18 +17,20 @@ NARROWED_BY = ("U601", "U602")
 GRANTED_BY = ("U606",)
 
 
-def _statement_id(plan: StatementPlan) -> str:
-    statement = plan.record.document["Statement"][plan.index]
+def _statement_id(record: Any, index: int) -> str:
+    statement = record.document["Statement"][index]
     sid = statement.get("Sid") if isinstance(statement, dict) else None
-    return sid if isinstance(sid, str) and sid else f"#{plan.index}"
+    return sid if isinstance(sid, str) and sid else f"#{index}"
 
 
 def _proven(result: Any) -> dict[tuple[str, str], StatementPlan]:
+    """Proven plans by (policy, statement); a plan removing several statements is under each."""
     return {
-        (plan.record.address, _statement_id(plan)): plan
+        (plan.record.address, _statement_id(plan.record, index)): plan
         for report in result.reports
         for plan in report.plans
         if plan.edits
+        for index in (plan.deletes or (plan.index,))
     }
 
 
@@ -47,7 +49,9 @@ def attach_fixes(
         if finding.rule in NARROWED_BY and key in narrowing:
             plan = narrowing[key]
             finding.fix = Fix(
-                f"list exactly the actions used: {', '.join(plan.after)}",
+                "remove the statement: nothing it allows was used"
+                if plan.deletes
+                else f"list exactly the actions used: {', '.join(plan.after)}",
                 tuple(plan.edits),
                 Applicability.SAFE,
             )

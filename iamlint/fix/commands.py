@@ -158,6 +158,7 @@ def _machine_output(result: FixResult, stage: str, output_format: str) -> Any:
                         "before": plan.before,
                         "after": plan.after,
                         "patched": bool(plan.edits),
+                        "removes_statements": list(plan.deletes),
                         "skipped": plan.skipped,
                         "kept": plan.kept,
                         "grants": [{"action": a, "resource": r} for a, r in plan.grants],
@@ -184,6 +185,9 @@ def summary(result: FixResult, stage: str, written: bool) -> str:
                 granted = ", ".join(f"{a} on {r}" for a, r in plan.grants)
                 lines.append(f"  {plan.label}: WIDENS, grants {granted} for an observed "
                              "AccessDenied (implicit deny by the identity policy)")  # fmt: skip
+            elif plan.edits and plan.deletes:
+                lines.append(f"  {plan.label}: removed, nothing it allows was used "
+                             f"({', '.join(plan.before)})")  # fmt: skip
             elif plan.edits and plan.split:
                 lines.append(f"  {plan.label}: splits by the resources seen: "
                              + "; ".join(plan.after))  # fmt: skip

@@ -22,6 +22,7 @@ from iamlint.fix.apply import OverlappingEdits, apply_edits
 from iamlint.fix.evidence import PrincipalUsage, principal_arns, usage_for
 from iamlint.fix.planner import SourceTexts, StatementPlan, plan_grant, plan_statement
 from iamlint.fix.recent import RecentlyWritten
+from iamlint.fix.statements import combine_deletions
 from iamlint.policy.catalog import Catalog
 from iamlint.policy.containment import Grant, is_contained
 from iamlint.policy.document import Policy, PolicyKind, parse_policy
@@ -105,12 +106,14 @@ def plan_project(
                     " would break the others"
                 )
                 continue
-            for statement in _policy(record).statements:
-                plan = plan_statement(
+            planned = [
+                plan
+                for statement in _policy(record).statements
+                if (plan := plan_statement(
                     record, statement, usage, stage, catalog, texts, keep or set(), recent
-                )
-                if plan is not None:
-                    report.plans.append(plan)
+                )) is not None
+            ]  # fmt: skip
+            report.plans.extend(combine_deletions(record, planned, texts))
     _resolve_shared_sites(project, reports)
     return reports, texts
 
@@ -129,6 +132,9 @@ def _resolve_shared_sites(project: Project, reports: list[PrincipalReport]) -> N
                     users[(loc.file, loc.start, loc.end)].append(
                         f"{record.address} statement {index}"
                     )
+        listed = record.spans.get("/Statement")  # where whole statements are removed
+        if listed is not None:
+            users[(listed.file, listed.start, listed.end)].append(f"{record.address} statements")
     by_site: dict[tuple[str, int, int], list[StatementPlan]] = defaultdict(list)
     for report in reports:
         for plan in report.plans:
@@ -136,12 +142,13 @@ def _resolve_shared_sites(project: Project, reports: list[PrincipalReport]) -> N
                 by_site[plan.site].append(plan)
     for site, plans in by_site.items():
         feeds = users.get(site, [])
-        wanted = {tuple(sorted(a.lower() for a in p.after)) for p in plans}
+        wanted = {(tuple(sorted(a.lower() for a in p.after)), p.deletes) for p in plans}
         if len(plans) < len(feeds) or len(wanted) > 1:
             for plan in plans:
                 plan.edits = []
+                written = "statements are" if plan.deletes else "actions are"
                 plan.skipped = (
-                    f"its actions are written once for {len(feeds)} policies "
+                    f"its {written} written once for {len(feeds)} policies "
                     f"({', '.join(feeds)}) that do not all want this change"
                 )
         else:

@@ -55,6 +55,8 @@ class StatementPlan:
     grants: list[tuple[str, str]] = field(default_factory=list)
     site: tuple[str, int, int] | None = None  # where the Action list is written
     split: bool = False  # the statement becomes several, one per group of resources
+    # Statements this plan removes whole (nothing they allow was used); see fix/statements.py.
+    deletes: tuple[int, ...] = ()
 
     @property
     def changes(self) -> bool:
@@ -101,7 +103,8 @@ def plan_statement(
     if _same(before, after):
         return plan
     if not after:
-        plan.skipped = "nothing it allows was used: remove the statement (not automated yet)"
+        # Removed whole; the edit is made for all of the policy's removals at once.
+        plan.deletes = (statement.index,)
         return plan
     try:
         site = _site(record, statement.index, texts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -70,7 +71,7 @@ statements = st.lists(
     stage=st.sampled_from(["service", "action"]),
 )
 def test_patches_never_widen_keep_usage_and_are_fixed_points(
-    tmp_path_factory, monkeypatch_session, statements, used, invisible, stage
+    tmp_path_factory, statements, used, invisible, stage
 ):
     folder = tmp_path_factory.mktemp("prop")
     document = {"Version": "2012-10-17", "Statement": statements}
@@ -80,8 +81,14 @@ def test_patches_never_widen_keep_usage_and_are_fixed_points(
         f"  policy = jsonencode({json.dumps(document, indent=2)})\n}}\n"
     )
     usage = _usage(used, invisible - used)
-    monkeypatch_session.setattr(engine, "principal_arns", lambda *a: [usage.arn])
-    monkeypatch_session.setattr(engine, "usage_for", lambda *a: usage)
+    # Undone after each example: a session-wide patch would leak into later test modules.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "principal_arns", lambda *a: [usage.arn])
+        patch.setattr(engine, "usage_for", lambda *a: usage)
+        _check_example(folder, document, used, stage)
+
+
+def _check_example(folder, document, used, stage) -> None:  # type: ignore[no-untyped-def]
     catalog = default_catalog()
     result = engine.fix([folder], {}, stage, catalog, cwd=folder)
     if not result.changed_files:
