@@ -100,6 +100,8 @@ def parse_log_file(path: Path, raw: bytes) -> list[Record]:
         document = json.loads(raw)
     except UnicodeDecodeError:
         raise UsageInputError(file, "expected UTF-8 JSON (a CloudTrail log file)") from None
+    except RecursionError:
+        raise UsageInputError(file, "expected CloudTrail JSON: nested too deeply", 1) from None
     except json.JSONDecodeError as exc:
         raise UsageInputError(
             file, f"expected CloudTrail JSON: {exc.msg} (column {exc.colno})", exc.lineno

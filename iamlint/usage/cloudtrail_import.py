@@ -58,6 +58,9 @@ class LogReader:
             raw = read_bytes(Path(path))
             records = parse_log_file(Path(path), raw)
         except UsageInputError as error:
+            # Kept for the report: without its traceback and context, which would keep the
+            # failed file's bytes (tens of MB) alive until the end of the import.
+            error.__traceback__ = error.__context__ = error.__cause__ = None
             return FileOutcome(0, None, error)
         self._folder.add_records(records)
         return FileOutcome(len(records), file_digest(raw), None)

@@ -131,21 +131,38 @@ def dump_snapshot(snapshot: Snapshot) -> str:
 
 
 def write_snapshot(snapshot: Snapshot, path: str | Path | None) -> None:
-    """Write the canonical text to a file (atomically: all of it or nothing) or to stdout."""
+    """Write the canonical text to stdout, or to a file: atomically (all of it or nothing)
+    when it is a regular file or a new one, keeping an existing file's permissions and any
+    symbolic link to it; straight through for anything else (``/dev/stdout``, a pipe)."""
     if path in (None, "-"):
-        for chunk in snapshot_chunks(snapshot):
-            sys.stdout.buffer.write(chunk)
-        sys.stdout.buffer.flush()
+        _write_chunks(sys.stdout.buffer, snapshot)
         return
-    target = Path(path)  # type: ignore[arg-type]
+    given = Path(path)  # type: ignore[arg-type]
+    target = given.resolve() if given.is_symlink() else given
+    if target.exists() and not target.is_file():
+        with open(target, "wb") as stream:
+            _write_chunks(stream, snapshot)
+        return
+    if target.exists():
+        mode = target.stat().st_mode & 0o7777
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed or removed below
         "wb", dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
     )
     try:
         with handle:
-            for chunk in snapshot_chunks(snapshot):
-                handle.write(chunk)
+            _write_chunks(handle, snapshot)
+        os.chmod(handle.name, mode)
         os.replace(handle.name, target)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def _write_chunks(stream: Any, snapshot: Snapshot) -> None:
+    for chunk in snapshot_chunks(snapshot):
+        stream.write(chunk)
+    stream.flush()

@@ -158,3 +158,19 @@ def test_distinct_values_marked_past_the_limit_early_still_collect_samples():
         values.add(f"arn:aws:s3:::b/{key}")
     assert values.count() == resources.DISTINCT_LIMIT and not values.is_exact()
     assert values.samples() == ["arn:aws:s3:::b/1", "arn:aws:s3:::b/2", "arn:aws:s3:::b/3"]
+
+
+def test_a_file_nested_too_deeply_is_a_problem_of_its_own(generated, tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"Records": [' + "[" * 100_000 + "]" * 100_000 + "]}")
+    result = import_cloudtrail([str(generated), str(deep)], jobs=1, show_progress=False)
+    (problem,) = result.problems
+    assert "nested too deeply" in problem.message
+    assert result.builder.principals  # the other files were read
+
+
+def test_a_reported_problem_does_not_keep_the_failed_file_alive(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"Records": [{"eventName": "x"} oops')
+    (problem,) = import_cloudtrail([str(bad)], jobs=1, show_progress=False).problems
+    assert problem.__traceback__ is None and problem.__context__ is None

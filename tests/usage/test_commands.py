@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import pytest
 from click.testing import CliRunner
@@ -132,3 +134,32 @@ def test_a_failed_write_leaves_the_old_snapshot_whole(cloudtrail_dir, tmp_path, 
     assert result.exit_code == 2 and "No space left on device" in result.output
     assert target.read_text() == "previous snapshot\n"
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
+def test_a_new_snapshot_gets_the_usual_permissions_and_an_old_one_keeps_its_own(
+    cloudtrail_dir, tmp_path
+):
+    old_umask = os.umask(0o022)
+    try:
+        assert (
+            run("import", "cloudtrail", cloudtrail_dir, "-o", tmp_path / "new.json").exit_code == 0
+        )
+        kept = tmp_path / "kept.json"
+        kept.write_text("{}\n")
+        kept.chmod(0o600)
+        assert run("import", "cloudtrail", cloudtrail_dir, "-o", kept).exit_code == 0
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and kept.read_text() != "{}\n"
+
+
+def test_a_link_stays_a_link_and_a_device_stays_a_device(cloudtrail_dir, tmp_path):
+    real = tmp_path / "real.json"
+    real.write_text("{}\n")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    assert run("import", "cloudtrail", cloudtrail_dir, "-o", link).exit_code == 0
+    assert link.is_symlink() and '"principals"' in real.read_text()
+    assert run("import", "cloudtrail", cloudtrail_dir, "-o", os.devnull).exit_code == 0
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
