@@ -72,6 +72,17 @@ def decode_typed(text: bytes) -> list[Record]:
         raise NotTyped from None
 
 
+def _clean(value: Any) -> Any:
+    """A string with a lone surrogate (a ``\\ud800`` escape, which the typed decoder refuses)
+    gets U+FFFD in its place: it could never be written out as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return value
+
+
 def _object(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
@@ -89,29 +100,31 @@ def record_from_object(value: Any) -> Record:
         context_object = _object(identity_object.get("sessionContext"))
         if context_object is not None:
             issuer_object = _object(context_object.get("sessionIssuer"))
-            issuer = None if issuer_object is None else SessionIssuer(issuer_object.get("arn"))
+            issuer = (
+                None if issuer_object is None else SessionIssuer(_clean(issuer_object.get("arn")))
+            )
             context = SessionContext(issuer)
         identity = UserIdentity(
-            identity_object.get("arn"), identity_object.get("invokedBy"), context
+            _clean(identity_object.get("arn")), _clean(identity_object.get("invokedBy")), context
         )
     resources = None
     listed = record.get("resources")
     if isinstance(listed, list):
         resources = [
-            RecordResource(item.get("type"), item.get("ARN"))
+            RecordResource(_clean(item.get("type")), _clean(item.get("ARN")))
             for item in listed
             if isinstance(item, dict)
         ]
     return Record(
-        event_time=record.get("eventTime"),
-        event_type=record.get("eventType"),
-        event_source=record.get("eventSource"),
-        event_name=record.get("eventName"),
-        event_category=record.get("eventCategory"),
-        aws_region=record.get("awsRegion"),
-        recipient_account_id=record.get("recipientAccountId"),
+        event_time=_clean(record.get("eventTime")),
+        event_type=_clean(record.get("eventType")),
+        event_source=_clean(record.get("eventSource")),
+        event_name=_clean(record.get("eventName")),
+        event_category=_clean(record.get("eventCategory")),
+        aws_region=_clean(record.get("awsRegion")),
+        recipient_account_id=_clean(record.get("recipientAccountId")),
         user_identity=identity,
-        error_code=record.get("errorCode"),
-        error_message=record.get("errorMessage"),
+        error_code=_clean(record.get("errorCode")),
+        error_message=_clean(record.get("errorMessage")),
         resources=resources,
     )

@@ -34,7 +34,7 @@ from iamlint.usage.cloudtrail_events import (
     EventKey,
     parse_resources,
 )
-from iamlint.usage.cloudtrail_files import discover, file_digest, read_bytes
+from iamlint.usage.cloudtrail_files import discover, file_digest, parse_log_file, read_bytes
 from iamlint.usage.cloudtrail_import import PROVISIONAL_SOURCE, cloudtrail_source, rename_source
 from iamlint.usage.denials import (
     DENIED_ACTION_PATTERN,
@@ -156,8 +156,11 @@ def _generalized(arn: str, backreference: str) -> str:
 
 def _duckdb_adapter(files: Sequence[str]) -> str:
     file_list = "[" + ", ".join(_literal(f) for f in files) + "]"
-    field = "nullif(e->>'$.{path}', '')"
-    general = _generalized("coalesce(r->>'$.ARN', '')", "\\1")
+    # Strings only, as the local importer reads them: ->> would turn a number into text.
+    field = "CASE WHEN json_type(e, '$.{path}') = 'VARCHAR' THEN nullif(e->>'$.{path}', '') END"
+    resource_type = "CASE WHEN json_type(r, '$.type') = 'VARCHAR' THEN r->>'$.type' END"
+    arn = "CASE WHEN json_type(r, '$.ARN') = 'VARCHAR' THEN r->>'$.ARN' END"
+    general = _generalized(f"coalesce({arn}, '')", "\\1")
     return f"""WITH raw AS (
   SELECT unnest(json_extract(json, '$.Records[*]')) AS e
   -- one CloudTrail file is one JSON object: the 16 MiB default is too small
@@ -178,10 +181,10 @@ ct_events AS (
     {field.format(path="errorCode")} AS error_code,
     {field.format(path="errorMessage")} AS error_message,
     coalesce(array_to_string(list_sort(
-      [coalesce(r->>'$.type', '') || '|' || coalesce(r->>'$.ARN', '')
+      [coalesce({resource_type}, '') || '|' || coalesce({arn}, '')
        FOR r IN json_extract(e, '$.resources[*]')]), chr(31)), '') AS resources,
     coalesce(array_to_string(list_sort(
-      [coalesce(r->>'$.type', '') || '|' || {general}
+      [coalesce({resource_type}, '') || '|' || {general}
        FOR r IN json_extract(e, '$.resources[*]')]), chr(31)), '') AS general_resources
   FROM raw
 ),
@@ -314,13 +317,21 @@ def import_duckdb(
         ) from None
     discovery = discover(sources)
     problems = list(discovery.problems)
-    files = [str(p) for p in discovery.files]
+    # Each file is checked the way the local importer reads it, so both report the same
+    # problems and count the same files; DuckDB then reads only the good ones (it would read
+    # an empty file as no records, and fail the whole query on a broken one).
+    files: list[str] = []
     digests = []
     for path in discovery.files:
         try:
-            digests.append(file_digest(read_bytes(path)))
+            raw = read_bytes(path)
+            parse_log_file(path, raw)
         except UsageInputError as error:
+            error.__traceback__ = error.__context__ = None
             problems.append(error)
+            continue
+        files.append(str(path))
+        digests.append(file_digest(raw))
     builder = SnapshotBuilder()
     coverage = CloudTrailCoverage()
     if files:
@@ -368,7 +379,7 @@ def import_result_csv(path: str, engine: str = "athena") -> SnapshotBuilder:
                 + ", ".join(RESULT_COLUMNS),
                 1,
             )
-        digest = hashlib.sha256()
+        row_digests: list[bytes] = []
         groups: list[UsageGroup] = []
         for row in reader:
             if not row:
@@ -386,11 +397,14 @@ def import_result_csv(path: str, engine: str = "athena") -> SnapshotBuilder:
                     f"got {row[-5]!r} and {row[-2]!r}",
                     reader.line_num,
                 ) from None
-            digest.update("\x1e".join(row).encode("utf-8"))
+            # Engines return rows in no set order: the id must not depend on it.
+            row_digests.append(hashlib.sha256("\x1e".join(row).encode("utf-8")).digest())
     builder = SnapshotBuilder()
     coverage = CloudTrailCoverage()
     fold_usage_groups(groups, builder, coverage)
-    source_id = source_id_for("cloudtrail", [digest.hexdigest()])
+    source_id = source_id_for(
+        "cloudtrail", [hashlib.sha256(b"".join(sorted(row_digests))).hexdigest()]
+    )
     rename_source(builder, PROVISIONAL_SOURCE, source_id)
     source = cloudtrail_source(source_id, path, engine, coverage, 0, [])
     del source["coverage"]["files_read"]

@@ -174,3 +174,17 @@ def test_a_reported_problem_does_not_keep_the_failed_file_alive(tmp_path):
     bad.write_text('{"Records": [{"eventName": "x"} oops')
     (problem,) = import_cloudtrail([str(bad)], jobs=1, show_progress=False).problems
     assert problem.__traceback__ is None and problem.__context__ is None
+
+
+def test_a_lone_surrogate_becomes_a_replacement_character_not_a_crash(tmp_path):
+    record = {
+        "eventType": "AwsApiCall",
+        "eventSource": "sqs.amazonaws.com",
+        "eventName": "SendMessage",
+        "userIdentity": {"arn": "arn:aws:iam::111122223333:user/alice"},
+        "resources": [{"type": "AWS::SQS::Queue", "ARN": "arn:aws:sqs:us-east-1:1:q\ud800"}],
+    }
+    (tmp_path / "odd.json").write_text(json.dumps({"Records": [record]}))  # "\ud800" escaped
+    result = import_cloudtrail([str(tmp_path)], jobs=1, show_progress=False)
+    text = dump_snapshot(result.builder.render())
+    assert "arn:aws:sqs:us-east-1:1:q\ufffd" in text

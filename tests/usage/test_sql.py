@@ -232,3 +232,43 @@ def test_duckdb_and_the_streaming_importer_agree_on_any_records(records):
         streaming = import_cloudtrail([folder], jobs=1, show_progress=False)
     assert problems == []
     assert _without_engine(builder.render()) == _without_engine(streaming.builder.render())
+
+
+def test_duckdb_reads_fields_and_files_as_the_streaming_importer_does(tmp_path):
+    """Numbers where strings belong are absent, and an empty file is a problem, in both."""
+    pytest.importorskip("duckdb")
+    from iamlint.usage.sql import import_duckdb
+
+    (record,) = _object_reads(1)
+    odd = [
+        {**record, "awsRegion": 5},
+        {**record, "eventTime": 12},
+        {**record, "userIdentity": {"arn": 7, "invokedBy": "s3.amazonaws.com"}},
+        {**record, "resources": [{"type": 3, "ARN": "arn:aws:s3:::data/k"}, {"ARN": 9}]},
+    ]
+    (tmp_path / "odd.json").write_text(json.dumps({"Records": odd}))
+    (tmp_path / "empty.json").write_text("")
+    builder, problems = import_duckdb([str(tmp_path)])
+    streaming = import_cloudtrail([str(tmp_path)], jobs=1, show_progress=False)
+    assert (
+        [p.file for p in problems]
+        == [p.file for p in streaming.problems]
+        == [str(tmp_path / "empty.json")]
+    )
+    assert _without_engine(builder.render()) == _without_engine(streaming.builder.render())
+
+
+def test_an_engine_result_gives_the_same_source_id_in_any_row_order(cloudtrail_dir, tmp_path):
+    duckdb = pytest.importorskip("duckdb")
+    from iamlint.usage.cloudtrail_files import discover
+
+    files = [str(p) for p in discover([str(cloudtrail_dir)]).files]
+    rows = duckdb.connect().execute(aggregate_sql("duckdb", files=files)).fetchall()
+    ids = []
+    for name, ordered in (("a.csv", rows), ("b.csv", rows[::-1])):
+        with open(tmp_path / name, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(RESULT_COLUMNS)
+            writer.writerows(["" if v is None else v for v in row] for row in ordered)
+        ids.append(import_result_csv(str(tmp_path / name)).render()["sources"][0]["id"])
+    assert len(rows) > 1 and ids[0] == ids[1]
