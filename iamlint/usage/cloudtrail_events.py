@@ -34,6 +34,7 @@ from iamlint.usage.denials import (
     interpret_denial,
     is_authorization_error,
     normalize_fields,
+    strip_sentence_end,
 )
 from iamlint.usage.event_mapping import EventMapping, map_event, service_prefix
 from iamlint.usage.resources import generalize_arn
@@ -50,8 +51,9 @@ _DENY_POLICY_ARN = re.compile(DENY_POLICY_ARN_PATTERN)
 _MESSAGE_RESOURCE = re.compile(MESSAGE_RESOURCE_PATTERN)
 _ENCODED = re.compile(ENCODED_PATTERN)
 
-# Key layout: a plain tuple, built once per record. The SQL path's result rows carry one more
-# column, the record's resources as text (``K_RESOURCES``).
+# Key layout: a plain tuple, built once per record. The resource an AccessDenied message names
+# is not part of it (it is unbounded): it stands in for the record's resources when it lists
+# none (`record_resources`), as the SQL adapters do.
 (
     K_EVENT_TYPE,
     K_EVENT_SOURCE,
@@ -65,10 +67,8 @@ _ENCODED = re.compile(ENCODED_PATTERN)
     K_DENIED_ACTION,
     K_DENY_REASON,
     K_DENY_POLICY_ARN,
-    K_DENY_RESOURCE,
     K_ENCODED,
-    K_RESOURCES,
-) = range(15)
+) = range(13)
 EventKey = tuple[Any, ...]
 # (CloudTrail resource type, ARN) as a record lists them.
 ResourcePair = tuple[str, str]
@@ -103,13 +103,12 @@ def record_key(record: Record) -> EventKey:
         session_prefix = _group1(_SESSION_PREFIX, identity_arn)
     message = _text(record.error_message)
     if message is None:
-        denied_action = deny_reason = deny_policy_arn = deny_resource = None
+        denied_action = deny_reason = deny_policy_arn = None
         encoded = False
     else:
         denied_action = _group1(_DENIED_ACTION, message)
         deny_reason = _group1(_DENY_REASON, message)
         deny_policy_arn = _group1(_DENY_POLICY_ARN, message)
-        deny_resource = _group1(_MESSAGE_RESOURCE, message)
         encoded = _ENCODED.search(message) is not None
     return (
         _text(record.event_type),
@@ -124,19 +123,27 @@ def record_key(record: Record) -> EventKey:
         denied_action,
         deny_reason,
         deny_policy_arn,
-        deny_resource,
         encoded,
     )
 
 
 def record_resources(record: Record) -> list[ResourcePair]:
-    """The record's ``resources`` as (type, ARN) pairs; entries without an ARN are dropped."""
+    """The record's ``resources`` as (type, ARN) pairs; entries without an ARN are dropped.
+
+    A record that lists none (AccessDenied events often do not) stands for the resource its
+    error message names, as a pair of no type."""
     pairs: list[ResourcePair] = []
     for entry in record.resources or ():
         arn = entry.arn
         if arn.__class__ is str and arn:
             kind = entry.type
             pairs.append((kind if kind.__class__ is str else "", arn))
+    if not pairs:
+        message = _text(record.error_message)
+        if message is not None:
+            named = strip_sentence_end(_group1(_MESSAGE_RESOURCE, message))
+            if named:
+                pairs.append(("", named))
     return pairs
 
 
@@ -242,7 +249,6 @@ class EventPlan:
         "count",
         "counts_index",
         "denial",
-        "fallback",
         "first",
         "key",
         "last",
@@ -264,7 +270,6 @@ class EventPlan:
         self.targets: tuple[ActionTarget, ...] = ()
         self.counts_index = 0  # allowed, denied, error
         self.denial: tuple[Any, ...] | None = None
-        self.fallback: list[ResourcePair] = []
         self.principal = key[K_PRINCIPAL]
         self.row_labels: tuple[str | None, str, str, str] = ("", "", "", source_id)
         self._plan(source_id)
@@ -293,7 +298,7 @@ class EventPlan:
                     key[K_DENIED_ACTION],
                     key[K_DENY_REASON],
                     key[K_DENY_POLICY_ARN],
-                    key[K_DENY_RESOURCE],
+                    None,  # the resource travels with the record's resources
                     bool(key[K_ENCODED]),
                 )
             )
@@ -309,8 +314,6 @@ class EventPlan:
                 denial.via,
                 denial.encoded_only,
             )
-            if fields.resource:
-                self.fallback = [("", fields.resource)]
         elif error_code is not None:
             self.counts_index = 2
         if not actions:
@@ -342,8 +345,6 @@ class EventPlan:
 
         With ``raw`` false the resources are already generalized: they count the records but
         are not raw values (those come through `observe_raw`)."""
-        if not resources:
-            resources = self.fallback
         raw_values = raw
         index, denial = self.counts_index, self.denial
         for target in self.targets:
@@ -353,35 +354,41 @@ class EventPlan:
                 row = rows.get(resource)
                 if row is None:
                     row = rows[resource] = self._row(target.action, resource)
-                if raw_values and arn is not None:
-                    row.resources.add(arn)
+                if arn is not None and (raw_values or target.accepted == frozenset()):
+                    row.resources.add(arn)  # ("*" for an action of no resource type is raw)
                 row.counts[index] += count  # type: ignore[index]  # set by _row
                 row.seen(first, last)
                 if denial is not None:
                     row.add_denials(denial, count)
 
-    def observe_raw(self, raw: Sequence[Sequence[ResourcePair]], complete: bool) -> None:
-        """Add a group's raw resources to the distinct counts and samples of its rows.
-
-        When the group had more distinct raw resource lists than were sent, every row fed by a
-        generalized ARN (an S3 prefix, a log group's streams) has more distinct raw resources
-        than the limit; rows of ARNs that are never generalized (a table) saw just the one.
-        """
-        for resources in raw:
-            if not resources:
-                resources = self.fallback
-            for target in self.targets:
-                rows = target.rows
-                for arn in target.resources_of(resources):
-                    if arn is None:
-                        continue
-                    resource = generalize_arn(arn)
-                    row = rows.get(resource)
-                    if row is None:  # not a resource the counts reached: nothing to add to
-                        continue
-                    row.resources.add(arn)
-                    if not complete and resource != arn:
-                        row.resources.saturate()
+    def observe_raw(
+        self,
+        resources: Sequence[ResourcePair],
+        resource_type: str,
+        resource: str,
+        raws: Sequence[str],
+        complete: bool,
+    ) -> None:
+        """Add the raw ARNs behind one generalized resource of a group to the distinct counts
+        and samples of the rows it fed (``complete``: ``raws`` are all of them, not only the
+        smallest). ``resources`` are the group's generalized resources: which of them an action
+        applies to depends on the types listed beside it."""
+        listed = {_resource_type_name(kind) for kind, _ in resources}
+        name = _resource_type_name(resource_type)
+        for target in self.targets:
+            accepted = target.accepted
+            if accepted is not None:
+                if not accepted:
+                    continue  # counted on "*"
+                if listed & accepted and name not in accepted:
+                    continue  # the action applies to the other resources of the record
+            row = target.rows.get(generalize_arn(resource))
+            if row is None:
+                continue
+            for arn in raws:
+                row.resources.add(arn)
+            if not complete:
+                row.resources.saturate()
 
     def _row(self, action: str, resource: str | None) -> UsageRow:
         # What is the same for every record of the plan is added once, when a row is bound.
@@ -476,18 +483,18 @@ class EventFolder:
         first: str | None,
         last: str | None,
         *,
-        raw: Sequence[Sequence[ResourcePair]],
-        raw_complete: bool,
+        raw: Sequence[tuple[str, str, int, Sequence[str]]],
     ) -> None:
         """A group of records with the same key and the same *generalized* resources.
 
-        ``raw`` holds the raw resources of (at most ``DISTINCT_LIMIT`` + 1 of) its records;
-        ``raw_complete`` says whether those were all of them.
+        ``raw`` holds, per generalized resource (type, ARN), how many distinct raw ARNs were
+        behind it and the smallest of them (at most ``DISTINCT_LIMIT`` + 1).
         """
         plan = self.plan(key)
         plan.tally(count, first, last)
         plan.observe(resources, count, first, last, raw=False)
-        plan.observe_raw(raw, raw_complete)
+        for resource_type, resource, distinct, raws in raw:
+            plan.observe_raw(resources, resource_type, resource, raws, distinct <= len(raws))
 
     def finish(self) -> None:
         for plan in self.plans.values():

@@ -93,7 +93,7 @@ def _first_group(pattern: re.Pattern[str], text: str) -> str | None:
     return found.group(1) if found else None
 
 
-def _strip_sentence_end(value: str | None) -> str | None:
+def strip_sentence_end(value: str | None) -> str | None:
     # Messages end sentences right after an ARN: "...policy/Deny. Go to https://..."
     if value is None:
         return None
@@ -118,8 +118,8 @@ def normalize_fields(fields: DenialFields) -> DenialFields:
     return DenialFields(
         action=fields.action or None,
         reason=fields.reason or None,
-        policy_arn=_strip_sentence_end(fields.policy_arn or None),
-        resource=_strip_sentence_end(fields.resource or None),
+        policy_arn=strip_sentence_end(fields.policy_arn or None),
+        resource=strip_sentence_end(fields.resource or None),
         encoded=bool(fields.encoded),
     )
 

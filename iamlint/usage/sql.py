@@ -22,10 +22,10 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from iamlint.usage.builder import SnapshotBuilder
+from iamlint.usage.builder import SnapshotBuilder, _max, _min
 from iamlint.usage.cloudtrail_events import (
     RESOURCE_SEPARATOR,
     SESSION_PREFIX_PATTERN,
@@ -61,21 +61,21 @@ KEY_COLUMNS = (
     "denied_action",
     "deny_reason",
     "deny_policy_arn",
-    "deny_resource",
     "encoded",
-    "resources",
 )
 RESULT_COLUMNS = (
     *KEY_COLUMNS,
+    "resources",  # the record's resources, generalized, as text
+    "resource_type",  # one of them (a result row per resource of the group)
+    "resource",  # its generalized ARN
     "events",
     "first_seen",
     "last_seen",
-    "raw_resource_count",
-    "raw_resources",
+    "raw_resource_count",  # distinct raw ARNs behind that generalized one
+    "raw_resources",  # the smallest of them
 )
-# Enough raw resource texts per group to tell "at most DISTINCT_LIMIT" from "more".
+# Enough raw ARNs per resource to tell "at most DISTINCT_LIMIT" from "more".
 RAW_SAMPLE_SIZE = DISTINCT_LIMIT + 1
-# Record separator between raw resource texts (each already joined by the unit separator).
 RAW_SEPARATOR = "\x1e"
 
 
@@ -88,7 +88,12 @@ def _extract(column: str, pattern: str, alias: str) -> str:
 
 
 def core_sql() -> str:
-    """The engine-neutral aggregate over ``ct_events`` (ends with the relation ``usage_groups``)."""
+    """The engine-neutral aggregate over ``ct_events`` (ends with the relation ``usage_groups``).
+
+    ``ct_events`` has a row per resource of each record (one row, with no resource, for a
+    record that names none); ``resource_position`` is 1 for a record's first row, so records
+    are counted once.
+    """
     derived = ",\n    ".join(
         [
             "event_type",
@@ -103,33 +108,36 @@ def core_sql() -> str:
             _extract("error_message", DENIED_ACTION_PATTERN, "denied_action"),
             _extract("error_message", DENY_REASON_PATTERN, "deny_reason"),
             _extract("error_message", DENY_POLICY_ARN_PATTERN, "deny_policy_arn"),
-            _extract("error_message", MESSAGE_RESOURCE_PATTERN, "deny_resource"),
             _extract("error_message", ENCODED_PATTERN, "encoded"),
             "general_resources",
-            "resources",
+            "resource_type",
+            "general_arn",
+            "raw_arn",
         ]
     )
-    keys = ",\n    ".join(KEY_COLUMNS[:-1])
+    keys = ",\n    ".join(KEY_COLUMNS)
     return f"""per_raw AS (
   SELECT
     {derived},
-    count(*) AS events,
+    count_if(resource_position <= 1) AS events,
     min(event_time) AS first_seen,
     max(event_time) AS last_seen
   FROM ct_events
-  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
+  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17
 ),
 usage_groups AS (
   SELECT
     {keys},
     general_resources,
+    resource_type,
+    general_arn,
     sum(events) AS events,
     min(first_seen) AS first_seen,
     max(last_seen) AS last_seen,
-    count(*) AS raw_resource_count,
-    min(resources, {RAW_SAMPLE_SIZE}) AS raw_resources
+    count(raw_arn) AS raw_resource_count,
+    min(raw_arn, {RAW_SAMPLE_SIZE}) AS raw_resources
   FROM per_raw
-  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
 )
 """
 
@@ -137,9 +145,14 @@ usage_groups AS (
 def _final_select(join_function: str) -> str:
     """The result columns; only the list → text function differs between engines."""
     columns = [
-        *KEY_COLUMNS[:-1],
+        *KEY_COLUMNS,
         "general_resources AS resources",
-        *RESULT_COLUMNS[len(KEY_COLUMNS) : -1],
+        "resource_type",
+        "general_arn AS resource",
+        "events",
+        "first_seen",
+        "last_seen",
+        "raw_resource_count",
         f"{join_function}(raw_resources, chr(30)) AS raw_resources",
     ]
     return "SELECT\n  " + ",\n  ".join(columns) + "\nFROM usage_groups\n"
@@ -154,19 +167,26 @@ def _generalized(arn: str, backreference: str) -> str:
     return arn
 
 
+def _message_resource(message: str) -> str:
+    """The resource an AccessDenied message names, as `denials.normalize_fields` keeps it."""
+    extracted = f"regexp_extract({message}, {_literal(MESSAGE_RESOURCE_PATTERN)}, 1)"
+    return f"nullif(regexp_replace({extracted}, '\\.+$', ''), '')"
+
+
 def _duckdb_adapter(files: Sequence[str]) -> str:
     file_list = "[" + ", ".join(_literal(f) for f in files) + "]"
     # Strings only, as the local importer reads them: ->> would turn a number into text.
     field = "CASE WHEN json_type(e, '$.{path}') = 'VARCHAR' THEN nullif(e->>'$.{path}', '') END"
     resource_type = "CASE WHEN json_type(r, '$.type') = 'VARCHAR' THEN r->>'$.type' END"
     arn = "CASE WHEN json_type(r, '$.ARN') = 'VARCHAR' THEN r->>'$.ARN' END"
-    general = _generalized(f"coalesce({arn}, '')", "\\1")
+    denied = _message_resource("error_message")
+    general_x, general_u = _generalized("x.a", "\\1"), _generalized("u.a", "\\1")
     return f"""WITH raw AS (
   SELECT unnest(json_extract(json, '$.Records[*]')) AS e
   -- one CloudTrail file is one JSON object: the 16 MiB default is too small
   FROM read_json_objects({file_list}, maximum_object_size = 1073741824)
 ),
-ct_events AS (
+records AS (
   SELECT
     {field.format(path="eventTime")} AS event_time,
     {field.format(path="eventType")} AS event_type,
@@ -180,13 +200,30 @@ ct_events AS (
     {field.format(path="userIdentity.invokedBy")} AS invoked_by,
     {field.format(path="errorCode")} AS error_code,
     {field.format(path="errorMessage")} AS error_message,
-    coalesce(array_to_string(list_sort(
-      [coalesce({resource_type}, '') || '|' || coalesce({arn}, '')
-       FOR r IN json_extract(e, '$.resources[*]')]), chr(31)), '') AS resources,
-    coalesce(array_to_string(list_sort(
-      [coalesce({resource_type}, '') || '|' || {general}
-       FOR r IN json_extract(e, '$.resources[*]')]), chr(31)), '') AS general_resources
+    coalesce([{{'t': coalesce({resource_type}, ''), 'a': {arn}}}
+      FOR r IN json_extract(e, '$.resources[*]') IF coalesce({arn}, '') <> ''], []) AS listed
   FROM raw
+),
+named AS (
+  -- A record naming no resource stands for the one its AccessDenied message names.
+  SELECT *,
+    CASE WHEN len(listed) = 0 AND {denied} IS NOT NULL
+      THEN [{{'t': '', 'a': {denied}}}] ELSE listed END AS resource_list
+  FROM records
+),
+ct_events AS (
+  SELECT * EXCLUDE (listed, resource_list, u),
+    u.n AS resource_position, u.t AS resource_type, u.a AS raw_arn,
+    {general_u} AS general_arn
+  FROM (
+    SELECT *,
+      coalesce(array_to_string(list_sort(
+        [x.t || '|' || {general_x} FOR x IN resource_list]), chr(31)), '')
+        AS general_resources,
+      unnest(CASE WHEN len(resource_list) = 0 THEN [{{'n': 0, 't': NULL, 'a': NULL}}]
+        ELSE list_transform(resource_list, lambda x, i: {{'n': i, 't': x.t, 'a': x.a}}) END) AS u
+    FROM named
+  )
 ),
 """
 
@@ -202,8 +239,10 @@ def _athena_adapter(table: str, start: str | None, end: str | None, partitioned:
     if end:
         where.append(f"eventtime <= {_literal(end + 'T23:59:59Z')}")
     condition = ("\n  WHERE " + "\n    AND ".join(where)) if where else ""
-    general = _generalized("coalesce(r.arn, '')", "$1")
-    return f"""WITH ct_events AS (
+    pair = "ROW(t varchar, a varchar)"
+    denied = _message_resource("error_message")
+    general_x, general_u = _generalized("x.a", "$1"), _generalized("u.a", "$1")
+    return f"""WITH records AS (
   SELECT
     nullif(eventtime, '') AS event_time,
     nullif(eventtype, '') AS event_type,
@@ -217,11 +256,29 @@ def _athena_adapter(table: str, start: str | None, end: str | None, partitioned:
     nullif(useridentity.invokedby, '') AS invoked_by,
     nullif(errorcode, '') AS error_code,
     nullif(errormessage, '') AS error_message,
-    coalesce(array_join(array_sort(transform(resources,
-      r -> coalesce(r.type, '') || '|' || coalesce(r.arn, ''))), chr(31)), '') AS resources,
-    coalesce(array_join(array_sort(transform(resources,
-      r -> coalesce(r.type, '') || '|' || {general})), chr(31)), '') AS general_resources
+    filter(
+      transform(coalesce(resources, ARRAY[]),
+        r -> CAST(ROW(coalesce(r.type, ''), r.arn) AS {pair})),
+      x -> coalesce(x.a, '') <> '') AS listed
   FROM {table}{condition}
+),
+named AS (
+  -- A record naming no resource stands for the one its AccessDenied message names.
+  SELECT *,
+    CASE WHEN cardinality(listed) = 0 AND {denied} IS NOT NULL
+      THEN ARRAY[CAST(ROW('', {denied}) AS {pair})] ELSE listed END AS resource_list
+  FROM records
+),
+ct_events AS (
+  SELECT
+    event_time, event_type, event_source, event_name, event_category, aws_region,
+    recipient_account, issuer_arn, identity_arn, invoked_by, error_code, error_message,
+    coalesce(array_join(array_sort(transform(resource_list,
+      x -> x.t || '|' || {general_x})), chr(31)), '') AS general_resources,
+    coalesce(u.n, 0) AS resource_position, u.t AS resource_type, u.a AS raw_arn,
+    {general_u} AS general_arn
+  FROM named
+  LEFT JOIN UNNEST(resource_list) WITH ORDINALITY AS u (t, a, n) ON TRUE
 ),
 """
 
@@ -257,35 +314,42 @@ def _blank_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UsageGroup:
-    """One result row: an event key, its generalized resources, and what the raw ones were."""
+    """Result rows with one event key and generalized resources: the records' count and
+    times, and per resource the raw ARNs behind its generalized one."""
 
     key: EventKey
     resources: str
-    count: int
-    first_seen: str | None
-    last_seen: str | None
-    raw_count: int
-    raw_resources: tuple[str, ...]
+    count: int = 0
+    first_seen: str | None = None
+    last_seen: str | None = None
+    # (resource type, generalized ARN, distinct raw ARNs, the smallest of them)
+    raw: list[tuple[str, str, int, tuple[str, ...]]] = field(default_factory=list)
 
 
-def row_to_group(row: Sequence[Any]) -> UsageGroup:
+GroupKey = tuple[EventKey, str]
+
+
+def add_result_row(groups: dict[GroupKey, UsageGroup], row: Sequence[Any]) -> None:
+    """One result row into its group. ValueError for a count that is not an integer."""
     values = [_blank_to_none(v) for v in row]
-    key = list(values[: len(KEY_COLUMNS) - 1])
+    count = len(KEY_COLUMNS)
+    key = list(values[:count])
     key[KEY_COLUMNS.index("encoded")] = bool(key[KEY_COLUMNS.index("encoded")])
-    resources = values[len(KEY_COLUMNS) - 1] or ""
-    count, first, last, raw_count, raw = values[len(KEY_COLUMNS) :]
-    return UsageGroup(
-        tuple(key),
-        resources,
-        int(count),
-        first,
-        last,
-        int(raw_count),
-        # A record without resources has the empty text: keep it, it stands for them.
-        tuple((raw or "").split(RAW_SEPARATOR)),
-    )
+    resources, resource_type, resource, events, first, last, raw_count, raw = values[count:]
+    if events is None or raw_count is None:
+        raise ValueError("missing count")
+    group_key = (tuple(key), resources or "")
+    group = groups.get(group_key)
+    if group is None:
+        group = groups[group_key] = UsageGroup(*group_key)
+    group.count += int(events)
+    group.first_seen = _min(group.first_seen, first)
+    group.last_seen = _max(group.last_seen, last)
+    if resource is not None:
+        raws = tuple(t for t in (raw or "").split(RAW_SEPARATOR) if t)
+        group.raw.append((resource_type or "", resource, int(raw_count), raws))
 
 
 def fold_usage_groups(
@@ -299,8 +363,7 @@ def fold_usage_groups(
             group.count,
             group.first_seen,
             group.last_seen,
-            raw=[parse_resources(text) for text in group.raw_resources],
-            raw_complete=group.raw_count <= len(group.raw_resources),
+            raw=group.raw,
         )
     folder.finish()
 
@@ -350,7 +413,10 @@ def import_duckdb(
             ) from None
         finally:
             connection.close()
-        fold_usage_groups((row_to_group(r) for r in result), builder, coverage)
+        groups: dict[GroupKey, UsageGroup] = {}
+        for row in result:
+            add_result_row(groups, row)
+        fold_usage_groups(groups.values(), builder, coverage)
     if discovery.duplicates:
         coverage.skipped["duplicate files"] += discovery.duplicates
     source_id = source_id_for("cloudtrail", sorted(digests))
@@ -380,7 +446,7 @@ def import_result_csv(path: str, engine: str = "athena") -> SnapshotBuilder:
                 1,
             )
         row_digests: list[bytes] = []
-        groups: list[UsageGroup] = []
+        groups: dict[GroupKey, UsageGroup] = {}
         for row in reader:
             if not row:
                 continue
@@ -389,7 +455,7 @@ def import_result_csv(path: str, engine: str = "athena") -> SnapshotBuilder:
                     path, f"expected {len(RESULT_COLUMNS)} columns, got {len(row)}", reader.line_num
                 )
             try:
-                groups.append(row_to_group(row))
+                add_result_row(groups, row)
             except (TypeError, ValueError):
                 raise UsageInputError(
                     path,
@@ -401,7 +467,7 @@ def import_result_csv(path: str, engine: str = "athena") -> SnapshotBuilder:
             row_digests.append(hashlib.sha256("\x1e".join(row).encode("utf-8")).digest())
     builder = SnapshotBuilder()
     coverage = CloudTrailCoverage()
-    fold_usage_groups(groups, builder, coverage)
+    fold_usage_groups(groups.values(), builder, coverage)
     source_id = source_id_for(
         "cloudtrail", [hashlib.sha256(b"".join(sorted(row_digests))).hexdigest()]
     )

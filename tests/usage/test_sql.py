@@ -42,9 +42,10 @@ def test_core_avoids_engine_specific_syntax():
     # Named groups differ between Java regex and RE2; ->> and UNNEST belong in adapters.
     assert "(?P<" not in core and "(?<" not in core
     assert "->>" not in core and "unnest" not in core.lower()
-    # Records by key + generalized + raw resources, then by key + generalized resources.
-    assert re.search(r"GROUP BY 1, 2, .*, 16\n", core)
-    assert re.search(r"GROUP BY 1, 2, .*, 15\n\)", core)
+    # Resources by key + record's generalized resources + type + generalized + raw ARN, then
+    # without the raw ARN.
+    assert re.search(r"GROUP BY 1, 2, .*, 17\n", core)
+    assert re.search(r"GROUP BY 1, 2, .*, 16\n\)", core)
 
 
 def test_duckdb_gives_the_same_snapshot_as_the_streaming_importer(cloudtrail_dir):
@@ -152,7 +153,9 @@ def test_engine_results_stay_small_however_many_objects_were_read(tmp_path, obje
     (tmp_path / "reads.json").write_text(json.dumps({"Records": _object_reads(objects)}))
     files = [str(p) for p in discover([str(tmp_path)]).files]
     rows = duckdb.connect().execute(aggregate_sql("duckdb", files=files)).fetchall()
-    assert len(rows) == 1  # session names are cut from the key, object keys from resources
+    # A row per resource of the group (the bucket, the objects' prefix), not per object:
+    # session names are cut from the key, object keys from the resources.
+    assert len(rows) == 2
     builder, problems = import_duckdb([str(tmp_path)])
     streaming = import_cloudtrail([str(tmp_path)], jobs=1, show_progress=False)
     assert problems == []
@@ -272,3 +275,60 @@ def test_an_engine_result_gives_the_same_source_id_in_any_row_order(cloudtrail_d
             writer.writerows(["" if v is None else v for v in row] for row in ordered)
         ids.append(import_result_csv(str(tmp_path / name)).render()["sources"][0]["id"])
     assert len(rows) > 1 and ids[0] == ids[1]
+
+
+def test_records_naming_several_varying_resources_count_each_resource_exactly(tmp_path):
+    """Two objects per record, one varying and one fixed, or both varying in opposite orders:
+    each generalized resource gets its own distinct count and samples, as locally."""
+    pytest.importorskip("duckdb")
+    from iamlint.usage.sql import import_duckdb
+
+    (template,) = _object_reads(1)
+    records = []
+    for index in range(250):
+        varying = f"arn:aws:s3:::aaa/k{index:04d}"
+        records.append({**template, "resources": [
+            {"type": "AWS::S3::Object", "ARN": varying},
+            {"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::bbb/fixed"},
+        ]})  # fmt: skip
+        records.append({**template, "eventName": "PutObject", "resources": [
+            {"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::ccc/k{index:04d}"},
+            {"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::ddd/z{999 - index:04d}"},
+        ]})  # fmt: skip
+    (tmp_path / "pairs.json").write_text(json.dumps({"Records": records}))
+    builder, _ = import_duckdb([str(tmp_path)])
+    streaming = import_cloudtrail([str(tmp_path)], jobs=1, show_progress=False)
+    engine, local = builder.render(), streaming.builder.render()
+    assert _without_engine(engine) == _without_engine(local)
+    rows = {r["resource"]: r for r in local["principals"][0]["usage"]}
+    assert rows["arn:aws:s3:::bbb/*"]["distinct_resources"] == 1
+    assert rows["arn:aws:s3:::ddd/*"]["resource_samples"][0] == "arn:aws:s3:::ddd/z0750"
+
+
+def test_denials_on_many_objects_stay_one_group(tmp_path):
+    """The resource an AccessDenied message names is not part of the key: a role denied on
+    300 objects is one group, in both importers, with the objects counted behind bucket/*."""
+    duckdb = pytest.importorskip("duckdb")
+    from iamlint.usage.cloudtrail_files import discover
+    from iamlint.usage.sql import import_duckdb
+
+    denied = []
+    for record in _object_reads(300):
+        target = record.pop("resources")[1]["ARN"]
+        record["errorCode"] = "AccessDenied"
+        record["errorMessage"] = (
+            "User: arn:aws:sts::111122223333:assumed-role/reader/s is not authorized to "
+            f'perform: s3:GetObject on resource: "{target}" because no identity-based '
+            "policy allows the s3:GetObject action"
+        )
+        denied.append(record)
+    (tmp_path / "denied.json").write_text(json.dumps({"Records": denied}))
+    files = [str(p) for p in discover([str(tmp_path)]).files]
+    assert len(duckdb.connect().execute(aggregate_sql("duckdb", files=files)).fetchall()) == 1
+    builder, _ = import_duckdb([str(tmp_path)])
+    streaming = import_cloudtrail([str(tmp_path)], jobs=1, show_progress=False)
+    engine, local = builder.render(), streaming.builder.render()
+    assert _without_engine(engine) == _without_engine(local)
+    (row,) = local["principals"][0]["usage"]
+    assert row["resource"] == "arn:aws:s3:::data/*" and row["outcome"] == "denied"
+    assert row["distinct_resources"] == 200 and not row["distinct_resources_exact"]
