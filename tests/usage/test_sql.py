@@ -332,3 +332,12 @@ def test_denials_on_many_objects_stay_one_group(tmp_path):
     (row,) = local["principals"][0]["usage"]
     assert row["resource"] == "arn:aws:s3:::data/*" and row["outcome"] == "denied"
     assert row["distinct_resources"] == 200 and not row["distinct_resources_exact"]
+
+
+@pytest.mark.parametrize("engine", ["athena", "trino"])
+def test_the_engine_query_parses_as_trino(engine):
+    """No Athena or Trino here: at least the query must be valid Trino syntax."""
+    sqlglot = pytest.importorskip("sqlglot")
+    sql = aggregate_sql(engine, start="2025-01-01", end="2025-03-31")
+    parsed = sqlglot.parse_one(sql, read="trino")
+    assert parsed.find(sqlglot.exp.Unnest) is not None
