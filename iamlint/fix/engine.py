@@ -132,29 +132,72 @@ def _resolve_shared_sites(project: Project, reports: list[PrincipalReport]) -> N
                     users[(loc.file, loc.start, loc.end)].append(
                         f"{record.address} statement {index}"
                     )
-        listed = record.spans.get("/Statement")  # where whole statements are removed
-        if listed is not None:
-            users[(listed.file, listed.start, listed.end)].append(f"{record.address} statements")
+            loc = record.spans.get(f"/Statement/{index}")  # where a removal takes it from
+            if loc is not None:
+                users[(loc.file, loc.start, loc.end)].append(f"{record.address} statement {index}")
     by_site: dict[tuple[str, int, int], list[StatementPlan]] = defaultdict(list)
+    removals: list[StatementPlan] = []
     for report in reports:
         for plan in report.plans:
-            if plan.edits and plan.site is not None:
+            if plan.edits and plan.deletes:
+                removals.append(plan)
+            elif plan.edits and plan.site is not None:
                 by_site[plan.site].append(plan)
+    _resolve_shared_removals(removals, users)
     for site, plans in by_site.items():
         feeds = users.get(site, [])
         wanted = {(tuple(sorted(a.lower() for a in p.after)), p.deletes) for p in plans}
         if len(plans) < len(feeds) or len(wanted) > 1:
             for plan in plans:
                 plan.edits = []
-                written = "statements are" if plan.deletes else "actions are"
                 plan.skipped = (
-                    f"its {written} written once for {len(feeds)} policies "
+                    f"its actions are written once for {len(feeds)} policies "
                     f"({', '.join(feeds)}) that do not all want this change"
                 )
         else:
             for plan in plans[1:]:
                 plan.edits = []  # the same text edit, made once
                 plan.skipped = f"same change as {plans[0].label}"
+
+
+def _resolve_shared_removals(
+    removals: list[StatementPlan], users: dict[tuple[str, int, int], list[str]]
+) -> None:
+    """A statement written once for several policies (a module's document, a document merged
+    into others) is removed only if every one of them removes it; identical removals are
+    made once."""
+    removing: dict[tuple[str, int, int], list[StatementPlan]] = defaultdict(list)
+    for plan in removals:
+        for site in _removed_sites(plan):
+            removing[site].append(plan)
+    for site, plans in removing.items():
+        feeds = users.get(site, [])
+        if len(plans) < len(feeds):
+            for plan in plans:
+                plan.edits = []
+                plan.skipped = (
+                    f"its statement is written once for {len(feeds)} policies "
+                    f"({', '.join(feeds)}) that do not all remove it"
+                )
+    kept: dict[tuple[tuple[str, int, int, str], ...], StatementPlan] = {}
+    for plan in removals:
+        if not plan.edits:
+            continue
+        key = tuple(sorted((e.file, e.start, e.end, e.replacement) for e in plan.edits))
+        if key in kept:
+            plan.edits = []
+            plan.skipped = f"same change as {kept[key].label}"
+        else:
+            kept[key] = plan
+
+
+def _removed_sites(plan: StatementPlan) -> list[tuple[str, int, int]]:
+    sites = []
+    for index in plan.deletes:
+        loc = plan.record.spans.get(f"/Statement/{index}")
+        if loc is not None:
+            sites.append((loc.file, loc.start, loc.end))
+    return sites
 
 
 def _plan_grants(
@@ -244,14 +287,23 @@ def fix(
         try:
             result.patched = {f: apply_edits(texts[f], e) for f, e in edits.items()}
         except OverlappingEdits as err:
-            _drop_all(reports, f"edits overlap ({err})")
-            result.patched = {}
-            return result
+            # Only the plans whose edits collide are dropped (removals first: a removal that
+            # rewrites a one-line list collides with a narrowing of a statement in it).
+            if not _drop_overlapping(reports, str(err)):
+                _drop_all(reports, f"edits overlap ({err})")
+                result.patched = {}
+                return result
+            continue
         failing = _prove(
             project, reports, result, snapshot, stage, catalog, paths, var_files, cwd,
             addresses, keep, mapping, grant_denied,
         )  # fmt: skip
         if not failing:
+            return result
+        if not any(plan.edits for plan, _ in failing):
+            # Nothing left to drop that would change the outcome: never loop, refuse it all.
+            _drop_all(reports, f"patch not proven: {failing[0][1]}")
+            result.patched = {}
             return result
         for plan, reason in failing:
             plan.edits = []
@@ -285,6 +337,32 @@ def _document(record: PolicyRecord) -> Any:
         return value
 
     return strip(to_json(record.document))
+
+
+def _drop_overlapping(reports: list[PrincipalReport], detail: str) -> bool:
+    """Drop the plans whose edits overlap another plan's; False when none could be found."""
+    plans = [p for r in reports for p in r.plans if p.edits]
+    spans = [(e.file, e.start, e.end, i) for i, p in enumerate(plans) for e in p.edits]
+    spans.sort()
+    colliding: set[int] = set()
+    reach: tuple[str, int, int] = ("", -1, -1)  # the farthest edit so far: file, end, plan
+    for file, start, end, owner in spans:
+        if file == reach[0] and start < reach[1] and owner != reach[2]:
+            colliding |= {owner, reach[2]}
+        if file != reach[0] or end > reach[1]:
+            reach = (file, end, owner)
+    if not colliding:
+        return False
+    removals = {i for i in colliding if plans[i].deletes}
+    for i in removals or colliding:
+        plan = plans[i]
+        plan.edits = []
+        plan.skipped = (
+            "its removal rewrites text another patch changes: apply that one, then run again"
+            if plan.deletes
+            else f"its edit overlaps another patch's ({detail})"
+        )
+    return True
 
 
 def _drop_all(reports: list[PrincipalReport], reason: str) -> None:
@@ -397,12 +475,29 @@ def _prove(
     )
     for report in again:
         for plan in report.plans:
-            if plan.edits:
-                original = next((p for r in reports for p in r.plans
-                                 if p.record.address == plan.record.address), None)  # fmt: skip
-                if original is not None:
-                    failing.append((original, "a second run would change it again"))
+            if not plan.edits or _wanted_and_left_out(plan, reports):
+                continue
+            address = plan.record.address
+            original = next(
+                (p for r in reports for p in r.plans if p.record.address == address and p.edits),
+                None,
+            )
+            if original is not None:
+                failing.append((original, "a second run would change it again"))
     return failing
+
+
+def _wanted_and_left_out(plan: StatementPlan, reports: list[PrincipalReport]) -> bool:
+    """The first run wanted this change too and left it out, for a reason it reported (a
+    removal that collided with a narrowing): wanting it again is not a moving target."""
+    statements = plan.deletes or (plan.index,)
+    same = [
+        p
+        for r in reports
+        for p in r.plans
+        if p.record.address == plan.record.address and (p.deletes or (p.index,)) == statements
+    ]
+    return bool(same) and not any(p.edits for p in same)
 
 
 def _still_allows_usage(

@@ -25,6 +25,8 @@ from iamlint.terraform.project import PolicyRecord
 
 # After a block's closing brace: only blanks and a comment up to the end of the line.
 _AFTER_BLOCK = re.compile(r"[ \t]*((#|//).*)?(\r?\n|\Z)")
+# A whole line of comment (the comment about the statement below it).
+_COMMENT_LINE = re.compile(r"[ \t]*(#|//)[^\n]*\n")
 
 
 def combine_deletions(
@@ -112,7 +114,26 @@ def _deletion_edits(
         tuple(str(i) for i in range(len(spans))),
         JSON,  # nothing is added, so no value is ever quoted in this context
     )
-    return rewrite(items, [str(i) for i in range(len(spans)) if i not in deleted]), site
+    edits = rewrite(items, [str(i) for i in range(len(spans)) if i not in deleted])
+    # A comment written just above a removed object is about it: it goes too.
+    starts = {text.rfind("\n", 0, spans[i].start) + 1 for i in deleted}
+    return [
+        Edit(e.file, _comments_above(text, e.start, listed.start), e.end, e.replacement)
+        if e.start in starts and not e.replacement
+        else e
+        for e in edits
+    ], site
+
+
+def _comments_above(text: str, line_start: int, floor: int) -> int:
+    """The start of the comment lines right above ``line_start`` (not above ``floor``)."""
+    start = line_start
+    while start > floor:
+        above = text.rfind("\n", 0, start - 1) + 1
+        if above < floor or not _COMMENT_LINE.fullmatch(text, above, start):
+            break
+        start = above
+    return start
 
 
 def _block_edits(file: str, text: str, blocks: list[Location]) -> list[Edit]:
@@ -125,7 +146,8 @@ def _block_edits(file: str, text: str, blocks: list[Location]) -> list[Edit]:
         after = _AFTER_BLOCK.match(text, block.end)
         if after is None:
             raise CannotEdit("a statement block shares its last line with other code")
-        start, end = line_start, after.end()
+        start, end = _comments_above(text, line_start, previous_end), after.end()
+        line_start = start
         # The blank line that separated the block from the one above goes with it when a
         # blank line or the document's closing brace follows, so no double gap is left.
         above = text.rfind("\n", 0, max(line_start - 1, 0)) + 1

@@ -211,5 +211,76 @@ def test_a_statement_shared_by_module_instances_goes_only_if_every_instance_want
         assert [p for p in _plans(result) if p.deletes and p.skipped.startswith("same change")]
     else:
         assert f'"{action}"' in module_text or not module_text
-        kept = [p for p in _plans(result) if "statements are written once for 2" in p.skipped]
+        kept = [p for p in _plans(result) if "statement is written once for 2" in p.skipped]
         assert kept and not [p for p in _plans(result) if p.deletes and p.edits]
+
+
+ONE_LINE = """resource "aws_iam_role_policy" "etl" {
+  role   = aws_iam_role.etl.id
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = ["s3:GetObject", "s3:DeleteObject"], Resource = "*" }, { Effect = "Allow", Action = ["ec2:RunInstances"], Resource = "*" }] })
+}
+
+resource "aws_iam_role_policy" "other" {
+  role   = aws_iam_role.etl.id
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = ["kms:Decrypt", "kms:Encrypt"], Resource = "*" }] })
+}
+"""  # noqa: E501 - one-line lists are the point
+
+
+def test_a_removal_that_collides_with_a_narrowing_waits_and_the_rest_is_patched(write_repo):
+    write_repo(ONE_LINE)
+    result = _fix("action")
+    new = result.patched["main.tf"]
+    assert '"s3:DeleteObject"' not in new and '"kms:Encrypt"' not in new  # both narrowed
+    assert '"ec2:RunInstances"' in new  # its removal waits for the next run
+    (waiting,) = [p for p in _plans(result) if p.deletes]
+    assert "apply that one, then run again" in waiting.skipped
+
+
+MERGED = """data "aws_iam_policy_document" "base" {
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["*"]
+  }
+  statement {
+    actions   = ["ec2:RunInstances"]
+    resources = ["*"]
+  }
+}
+
+data "aws_iam_policy_document" "merged" {
+  source_policy_documents = [data.aws_iam_policy_document.base.json]
+  statement {
+    actions   = ["kms:Decrypt"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "base" {
+  role   = aws_iam_role.etl.id
+  policy = data.aws_iam_policy_document.base.json
+}
+
+resource "aws_iam_role_policy" "merged" {
+  role   = aws_iam_role.etl.id
+  policy = data.aws_iam_policy_document.merged.json
+}
+"""
+
+
+def test_a_statement_merged_into_another_document_is_removed_once_for_both(write_repo):
+    write_repo(MERGED)
+    result = _fix()
+    assert '"ec2:RunInstances"' not in result.patched["main.tf"]
+    removed = [p for p in _plans(result) if p.deletes and p.edits]
+    same = [p for p in _plans(result) if p.deletes and p.skipped.startswith("same change")]
+    assert len(removed) == 1 and len(same) == 1
+
+
+def test_the_comment_about_a_removed_statement_goes_with_it(write_repo):
+    write_repo(DOCUMENT.replace("\n  statement {\n    sid       = \"Network\"",
+                                "\n  # network, for the migration\n  statement {\n"
+                                "    sid       = \"Network\""))  # fmt: skip
+    new = _fix().patched["main.tf"]
+    assert "for the migration" not in new and "ec2:CreateVpc" not in new
+    pygohcl.loads(new)
