@@ -41,8 +41,6 @@ from iamlint.usage.resources import generalize_arn
 
 # Session ARNs carry a per-session name; the alias keeps only the role part.
 SESSION_PREFIX_PATTERN = r"^(arn:[^:]+:sts::[0-9]+:assumed-role/[^/]+)/"
-# Unit separator: never in an ARN (S3 keys may hold spaces and newlines), harmless in CSV.
-RESOURCE_SEPARATOR = "\x1f"
 
 _SESSION_PREFIX = re.compile(SESSION_PREFIX_PATTERN)
 _DENIED_ACTION = re.compile(DENIED_ACTION_PATTERN)
@@ -145,17 +143,6 @@ def record_resources(record: Record) -> list[ResourcePair]:
             if named:
                 pairs.append(("", named))
     return pairs
-
-
-def parse_resources(text: str) -> list[ResourcePair]:
-    out: list[ResourcePair] = []
-    if not text:
-        return out
-    for item in text.split(RESOURCE_SEPARATOR):
-        kind, _, arn = item.partition("|")
-        if arn:
-            out.append((kind, arn))
-    return out
 
 
 @dataclass(slots=True)

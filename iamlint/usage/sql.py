@@ -21,18 +21,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from iamlint.usage.builder import SnapshotBuilder, _max, _min
 from iamlint.usage.cloudtrail_events import (
-    RESOURCE_SEPARATOR,
     SESSION_PREFIX_PATTERN,
     CloudTrailCoverage,
     EventFolder,
     EventKey,
-    parse_resources,
 )
 from iamlint.usage.cloudtrail_files import discover, file_digest, parse_log_file, read_bytes
 from iamlint.usage.cloudtrail_import import PROVISIONAL_SOURCE, cloudtrail_source, rename_source
@@ -76,7 +75,6 @@ RESULT_COLUMNS = (
 )
 # Enough raw ARNs per resource to tell "at most DISTINCT_LIMIT" from "more".
 RAW_SAMPLE_SIZE = DISTINCT_LIMIT + 1
-RAW_SEPARATOR = "\x1e"
 
 
 def _literal(text: str) -> str:
@@ -142,8 +140,9 @@ usage_groups AS (
 """
 
 
-def _final_select(join_function: str) -> str:
-    """The result columns; only the list → text function differs between engines."""
+def _final_select(list_as_json: str) -> str:
+    """The result columns; only the list → JSON text function differs between engines (JSON,
+    because an S3 key may hold any character a separator would use)."""
     columns = [
         *KEY_COLUMNS,
         "general_resources AS resources",
@@ -153,7 +152,7 @@ def _final_select(join_function: str) -> str:
         "first_seen",
         "last_seen",
         "raw_resource_count",
-        f"{join_function}(raw_resources, chr(30)) AS raw_resources",
+        f"{list_as_json.format('raw_resources')} AS raw_resources",
     ]
     return "SELECT\n  " + ",\n  ".join(columns) + "\nFROM usage_groups\n"
 
@@ -217,8 +216,7 @@ ct_events AS (
     {general_u} AS general_arn
   FROM (
     SELECT *,
-      coalesce(array_to_string(list_sort(
-        [x.t || '|' || {general_x} FOR x IN resource_list]), chr(31)), '')
+      CAST(to_json(list_sort([[x.t, {general_x}] FOR x IN resource_list])) AS VARCHAR)
         AS general_resources,
       unnest(CASE WHEN len(resource_list) = 0 THEN [{{'n': 0, 't': NULL, 'a': NULL}}]
         ELSE list_transform(resource_list, lambda x, i: {{'n': i, 't': x.t, 'a': x.a}}) END) AS u
@@ -273,8 +271,8 @@ ct_events AS (
   SELECT
     event_time, event_type, event_source, event_name, event_category, aws_region,
     recipient_account, issuer_arn, identity_arn, invoked_by, error_code, error_message,
-    coalesce(array_join(array_sort(transform(resource_list,
-      x -> x.t || '|' || {general_x})), chr(31)), '') AS general_resources,
+    json_format(CAST(array_sort(transform(resource_list,
+      x -> ARRAY[x.t, {general_x}])) AS JSON)) AS general_resources,
     coalesce(u.n, 0) AS resource_position, u.t AS resource_type, u.a AS raw_arn,
     {general_u} AS general_arn
   FROM named
@@ -296,10 +294,10 @@ def aggregate_sql(
     """
     if engine == "duckdb":
         adapter = _duckdb_adapter(files or ["AWSLogs/**/*.json.gz"])
-        final = _final_select("array_to_string")
+        final = _final_select("CAST(to_json({}) AS VARCHAR)")
     elif engine in ("athena", "trino"):
         adapter = _athena_adapter(table, start, end, partitioned=engine == "athena")
-        final = _final_select("array_join")
+        final = _final_select("json_format(CAST({} AS JSON))")
     else:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     return adapter + core_sql() + final
@@ -326,30 +324,50 @@ class UsageGroup:
     last_seen: str | None = None
     # (resource type, generalized ARN, distinct raw ARNs, the smallest of them)
     raw: list[tuple[str, str, int, tuple[str, ...]]] = field(default_factory=list)
+    listed: list[Any] = field(default_factory=list)  # `resources`, read: [[type, ARN], ...]
 
 
 GroupKey = tuple[EventKey, str]
 
 
 def add_result_row(groups: dict[GroupKey, UsageGroup], row: Sequence[Any]) -> None:
-    """One result row into its group. ValueError for a count that is not an integer."""
+    """One result row into its group; ValueError saying which column is not what the query
+    writes."""
     values = [_blank_to_none(v) for v in row]
     count = len(KEY_COLUMNS)
     key = list(values[:count])
     key[KEY_COLUMNS.index("encoded")] = bool(key[KEY_COLUMNS.index("encoded")])
     resources, resource_type, resource, events, first, last, raw_count, raw = values[count:]
-    if events is None or raw_count is None:
-        raise ValueError("missing count")
+    try:
+        events, raw_count = int(events), int(raw_count)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "expected integer counts in events and raw_resource_count, "
+            f"got {events!r} and {raw_count!r}"
+        ) from None
+    try:
+        listed, raws = _json_list(resources), tuple(_json_list(raw))
+    except ValueError as err:
+        raise ValueError(f"expected JSON lists in resources and raw_resources: {err}") from None
     group_key = (tuple(key), resources or "")
     group = groups.get(group_key)
     if group is None:
-        group = groups[group_key] = UsageGroup(*group_key)
-    group.count += int(events)
+        group = groups[group_key] = UsageGroup(*group_key, listed=listed)
+    group.count += events
     group.first_seen = _min(group.first_seen, first)
     group.last_seen = _max(group.last_seen, last)
     if resource is not None:
-        raws = tuple(t for t in (raw or "").split(RAW_SEPARATOR) if t)
-        group.raw.append((resource_type or "", resource, int(raw_count), raws))
+        group.raw.append((resource_type or "", resource, raw_count, raws))
+
+
+def _json_list(text: Any) -> list[Any]:
+    """A list the query wrote as JSON text ('' or NULL: none); ValueError if it is not one."""
+    if not text:
+        return []
+    value = json.loads(text)
+    if not isinstance(value, list):
+        raise ValueError(f"expected a JSON list, got {text[:40]!r}")
+    return value
 
 
 def fold_usage_groups(
@@ -359,7 +377,7 @@ def fold_usage_groups(
     for group in groups:
         folder.add_group(
             group.key,
-            parse_resources(group.resources),
+            [(kind, arn) for kind, arn in group.listed],
             group.count,
             group.first_seen,
             group.last_seen,
@@ -456,13 +474,8 @@ def import_result_csv(path: str, engine: str = "athena") -> SnapshotBuilder:
                 )
             try:
                 add_result_row(groups, row)
-            except (TypeError, ValueError):
-                raise UsageInputError(
-                    path,
-                    "expected integer counts in events and raw_resource_count, "
-                    f"got {row[-5]!r} and {row[-2]!r}",
-                    reader.line_num,
-                ) from None
+            except ValueError as err:
+                raise UsageInputError(path, str(err), reader.line_num) from None
             # Engines return rows in no set order: the id must not depend on it.
             row_digests.append(hashlib.sha256("\x1e".join(row).encode("utf-8")).digest())
     builder = SnapshotBuilder()
@@ -481,7 +494,6 @@ def import_result_csv(path: str, engine: str = "athena") -> SnapshotBuilder:
 
 __all__ = [
     "ENGINES",
-    "RESOURCE_SEPARATOR",
     "aggregate_sql",
     "core_sql",
     "import_duckdb",

@@ -341,3 +341,38 @@ def test_the_engine_query_parses_as_trino(engine):
     sql = aggregate_sql(engine, start="2025-01-01", end="2025-03-31")
     parsed = sqlglot.parse_one(sql, read="trino")
     assert parsed.find(sqlglot.exp.Unnest) is not None
+
+
+def test_any_character_in_a_resource_survives_the_engine_path(tmp_path):
+    """S3 keys may hold any character: none may be taken for a separator on the way back."""
+    pytest.importorskip("duckdb")
+    from iamlint.usage.sql import import_duckdb
+
+    (template,) = _object_reads(1)
+    keys = ["a\x1eb", "c|d", "e\x1ff", 'g"h', "i\nj"]
+    records = [
+        {
+            **template,
+            "resources": [
+                {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::data"},
+                {"type": "AWS::S3::Object|x", "ARN": f"arn:aws:s3:::data/{key}"},
+            ],
+        }
+        for key in keys
+    ]
+    (tmp_path / "odd.json").write_text(json.dumps({"Records": records}))
+    builder, _ = import_duckdb([str(tmp_path)])
+    streaming = import_cloudtrail([str(tmp_path)], jobs=1, show_progress=False)
+    assert _without_engine(builder.render()) == _without_engine(streaming.builder.render())
+
+
+def test_a_result_csv_with_a_broken_list_names_the_line(tmp_path):
+    path = tmp_path / "r.csv"
+    row = [""] * len(RESULT_COLUMNS)
+    row[0], row[RESULT_COLUMNS.index("events")] = "AwsApiCall", "1"
+    row[RESULT_COLUMNS.index("raw_resource_count")] = "1"
+    row[RESULT_COLUMNS.index("resources")] = "type|arn"  # the old text form
+    path.write_text(",".join(RESULT_COLUMNS) + "\n" + ",".join(row) + "\n")
+    with pytest.raises(UsageInputError, match="expected JSON lists") as raised:
+        import_result_csv(str(path))
+    assert raised.value.line == 2
