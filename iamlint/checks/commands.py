@@ -158,7 +158,7 @@ def check(
         # Machine-read reports carry the proven patches as fixes on the usage findings.
         from iamlint.fix.attach import attach_fixes
 
-        attach_fixes(result.findings, list(paths), list(var_files), options.usage)
+        attach_fixes(result.findings, list(paths), list(var_files), options.usage, config)
     if statistics:
         from iamlint.report.json_report import check_json
         from iamlint.report.text import render_statistics

@@ -35,15 +35,20 @@ def _proven(result: Any) -> dict[tuple[str, str], StatementPlan]:
 
 
 def attach_fixes(
-    findings: list[Any], paths: list[Path], var_files: list[Path], snapshot: Any
+    findings: list[Any],
+    paths: list[Path],
+    var_files: list[Path],
+    snapshot: Any,
+    config: Any = None,
 ) -> None:
+    """``config`` joins evidence to principals exactly as the check that made the findings."""
     from iamlint.policy.catalog import default_catalog
 
     catalog = default_catalog()
     roots = paths or [Path(".")]
-    narrowing = _proven(fix(roots, snapshot, ACTION, catalog, var_files=var_files))
-    granting = _proven(fix(roots, snapshot, "grant", catalog, var_files=var_files,
-                           grant_denied=True))  # fmt: skip
+    narrowing = _proven(fix(roots, snapshot, ACTION, catalog, config=config, var_files=var_files))
+    granting = _proven(fix(roots, snapshot, "grant", catalog, config=config,
+                           var_files=var_files, grant_denied=True))  # fmt: skip
     for finding in findings:
         key = (finding.address, finding.statement)
         if finding.rule in NARROWED_BY and key in narrowing:

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from iamlint.checks.options import config_option, load_config_or_fail
 from iamlint.fix.apply import unified_diff
 from iamlint.fix.engine import FixResult
 from iamlint.fix.engine import fix as run_fix
@@ -80,6 +81,7 @@ EXIT_OK, EXIT_INPUT = 0, 2
 @click.option(
     "--var-file", "var_files", multiple=True, type=click.Path(exists=True, path_type=Path)
 )
+@config_option
 def fix(
     paths: tuple[Path, ...],
     usage_path: Path,
@@ -91,6 +93,7 @@ def fix(
     output_format: str,
     recent_days: int,
     var_files: tuple[Path, ...],
+    config_file: Path | None,
 ) -> None:
     """Narrow the IAM policies under PATHS to what the usage evidence shows, one stage at a time.
 
@@ -106,13 +109,15 @@ def fix(
         click.echo("error: give exactly one of --stage and --grant-denied", err=True)
         sys.exit(EXIT_INPUT)
     stage = stage or "grant"
+    # [tool.iamlint.principals] joins evidence the code cannot name, as for `check`.
+    config = load_config_or_fail(config_file, paths).config
     try:
         snapshot = load_snapshot(usage_path)
     except UsageInputError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(EXIT_INPUT)
     result = run_fix(list(paths) or [Path(".")], snapshot, stage, default_catalog(),
-                     set(addresses) or None, {k.lower() for k in keep}, None,
+                     set(addresses) or None, {k.lower() for k in keep}, config,
                      list(var_files), grant_denied=grant_denied,
                      recent_days=recent_days)  # fmt: skip
     if mode == "write":

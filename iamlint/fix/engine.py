@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from iamlint.checks.context import Config
 from iamlint.checks.finding import Edit
+from iamlint.checks.usage_join import Join, JoinStatus, join_principals
 from iamlint.fix.apply import OverlappingEdits, apply_edits
-from iamlint.fix.evidence import PrincipalUsage, principal_arns, usage_for
+from iamlint.fix.evidence import PrincipalUsage, usage_for
 from iamlint.fix.planner import SourceTexts, StatementPlan, plan_grant, plan_statement
 from iamlint.fix.recent import RecentlyWritten
 from iamlint.fix.statements import combine_deletions
@@ -63,7 +65,7 @@ def plan_project(
     catalog: Catalog,
     addresses: set[str] | None = None,
     keep: set[str] | None = None,
-    mapping: dict[str, str] | None = None,
+    config: Config | None = None,
     grant_denied: bool = False,
     cwd: Path | None = None,
     texts_in_memory: dict[str, str] | None = None,
@@ -78,20 +80,20 @@ def plan_project(
     for principal in project.principals:
         for address in principal.identity_policies:
             owners[address].append(principal.address)
+    # The same join as `check --usage`: [tool.iamlint.principals] first, then kind, account
+    # and name, ambiguous evidence given to no one.
+    joins = join_principals(project, snapshot, config or Config())
     for principal in project.principals:
         if addresses and principal.address not in addresses:
             continue
         report = PrincipalReport(principal)
         reports.append(report)
-        arns = principal_arns(snapshot, principal, mapping or {})
-        if not arns:
-            report.problems.append("no usage evidence for this principal in the snapshot")
+        arn, problem = _evidence_arn(joins.get(principal.address))
+        if arn is None:
+            report.problems.append(problem)
             continue
-        if len(arns) > 1:
-            report.problems.append(f"several principals in the evidence match: {', '.join(arns)}")
-            continue
-        report.arn = arns[0]
-        usage = usage_for(snapshot, arns[0])
+        report.arn = arn
+        usage = usage_for(snapshot, arn)
         if grant_denied:
             _plan_grants(report, usage, by_address, texts)
             continue
@@ -116,6 +118,26 @@ def plan_project(
             report.plans.extend(combine_deletions(record, planned, texts))
     _resolve_shared_sites(project, reports)
     return reports, texts
+
+
+def _evidence_arn(join: Join | None) -> tuple[str | None, str]:
+    """The one snapshot principal whose evidence this is, or why there is none."""
+    if join is None or join.status is JoinStatus.ABSENT:
+        looked = f" (looked for {join.expected})" if join is not None and join.expected else ""
+        return None, f"no usage evidence for this principal in the snapshot{looked}"
+    if join.status is JoinStatus.UNKNOWN_NAME:
+        could = (
+            f"; evidence that could be it: {', '.join(join.candidates)}" if join.candidates else ""
+        )
+        return None, (
+            f"its name is not known from the code ({join.expected}): map it in "
+            f"[tool.iamlint.principals]{could}"
+        )
+    if join.status is JoinStatus.AMBIGUOUS:
+        return None, "; ".join(join.notes)
+    if len(join.arns) > 1:
+        return None, f"several principals in the evidence match: {', '.join(join.arns)}"
+    return join.arns[0], ""
 
 
 def _resolve_shared_sites(project: Project, reports: list[PrincipalReport]) -> None:
@@ -259,7 +281,7 @@ def fix(
     catalog: Catalog,
     addresses: set[str] | None = None,
     keep: set[str] | None = None,
-    mapping: dict[str, str] | None = None,
+    config: Config | None = None,
     var_files: list[Path] | None = None,
     cwd: Path | None = None,
     grant_denied: bool = False,
@@ -275,7 +297,7 @@ def fix(
         catalog,
         addresses,
         keep,
-        mapping,
+        config,
         grant_denied,
         cwd,
         recent=recent,
@@ -296,7 +318,7 @@ def fix(
             continue
         failing = _prove(
             project, reports, result, snapshot, stage, catalog, paths, var_files, cwd,
-            addresses, keep, mapping, grant_denied,
+            addresses, keep, config, grant_denied,
         )  # fmt: skip
         if not failing:
             return result
@@ -385,7 +407,7 @@ def _prove(
     cwd: Path,
     addresses: set[str] | None,
     keep: set[str] | None,
-    mapping: dict[str, str] | None,
+    config: Config | None,
     grant_denied: bool = False,
 ) -> list[tuple[StatementPlan, str]]:
     """The plans whose patch fails a proof, with the reason (empty: everything proven)."""
@@ -468,7 +490,7 @@ def _prove(
         catalog,
         addresses,
         (keep or set()) | recent_kept,
-        mapping,
+        config,
         grant_denied,
         cwd,
         texts_in_memory=result.patched,

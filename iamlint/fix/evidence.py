@@ -5,12 +5,9 @@ The planner asks only these questions; it never reads a snapshot itself.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from iamlint.model import Unknown
-from iamlint.terraform.project import PrincipalRecord
 from iamlint.usage import evidence
 from iamlint.usage.observability import observability
 
@@ -47,25 +44,6 @@ class PrincipalUsage:
         if key not in self._seen:
             self._seen[key] = observability(self.snapshot, action)
         return self._seen[key]
-
-
-def _arn_pattern(arn: Any) -> re.Pattern[str] | None:
-    if isinstance(arn, str) and not isinstance(arn, Unknown):
-        return re.compile(re.escape(arn))
-    if isinstance(arn, Unknown) and arn.parts:
-        # An account (or other piece) Terraform leaves unknown matches one ARN segment.
-        return re.compile("".join(re.escape(p) if p is not None else "[^:]*" for p in arn.parts))
-    return None
-
-
-def principal_arns(snapshot: Any, principal: PrincipalRecord, mapping: dict[str, str]) -> list[str]:
-    """Snapshot ARNs that are this principal: configured mapping first, then the derived ARN."""
-    if principal.address in mapping:
-        return [mapping[principal.address]]
-    pattern = _arn_pattern(principal.arn)
-    if pattern is None:
-        return []
-    return [p["arn"] for p in snapshot["principals"] if pattern.fullmatch(p["arn"])]
 
 
 def usage_for(snapshot: Any, arn: str) -> PrincipalUsage:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from iamlint.checks.usage_join import Join, JoinResult, JoinStatus
 from iamlint.fix import engine
 from iamlint.fix.evidence import PrincipalUsage
 from iamlint.policy.catalog import default_catalog
@@ -83,7 +84,8 @@ def test_patches_never_widen_keep_usage_and_are_fixed_points(
     usage = _usage(used, invisible - used)
     # Undone after each example: a session-wide patch would leak into later test modules.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine, "principal_arns", lambda *a: [usage.arn])
+        joined = Join("aws_iam_role.app", JoinStatus.JOINED, (usage.arn,))
+        patch.setattr(engine, "join_principals", lambda *a: JoinResult({joined.address: joined}))
         patch.setattr(engine, "usage_for", lambda *a: usage)
         _check_example(folder, document, used, stage)
 
