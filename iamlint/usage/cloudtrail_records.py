@@ -6,11 +6,11 @@ small structs and skips everything else without allocating it: about four times 
 ``json.loads`` building every dict (measured on the benchmark's logs), and the importer's
 records then cost a few attribute reads each.
 
-Scalars are typed ``Any`` so an oddly typed value (a number where a string belongs) still
-decodes; the key builder treats anything but a non-empty string as absent. A file whose
-*structure* differs (``userIdentity`` not an object, a record that is not an object) fails the
-typed decode and is read again with the standard library and converted record by record by
-`record_from_object`, which applies the same tolerance, so both paths give the same records.
+Every field is a string or absent, so the key builder needs no type checks per record. A file
+that differs anywhere (a number where a string belongs, ``userIdentity`` not an object, a
+record that is not an object) fails the typed decode and is read again with the standard
+library and converted record by record by `record_from_object`, which reads anything but a
+string as absent, so both paths give the same records.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import msgspec
 
 
 class SessionIssuer(msgspec.Struct, gc=False):
-    arn: Any = None
+    arn: str | None = None
 
 
 class SessionContext(msgspec.Struct, gc=False, rename="camel"):
@@ -29,27 +29,27 @@ class SessionContext(msgspec.Struct, gc=False, rename="camel"):
 
 
 class UserIdentity(msgspec.Struct, gc=False, rename="camel"):
-    arn: Any = None
-    invoked_by: Any = None
+    arn: str | None = None
+    invoked_by: str | None = None
     session_context: SessionContext | None = None
 
 
 class RecordResource(msgspec.Struct, gc=False):
-    type: Any = None
-    arn: Any = msgspec.field(default=None, name="ARN")
+    type: str | None = None
+    arn: str | None = msgspec.field(default=None, name="ARN")
 
 
 class Record(msgspec.Struct, gc=False, rename="camel"):
-    event_time: Any = None
-    event_type: Any = None
-    event_source: Any = None
-    event_name: Any = None
-    event_category: Any = None
-    aws_region: Any = None
-    recipient_account_id: Any = None
+    event_time: str | None = None
+    event_type: str | None = None
+    event_source: str | None = None
+    event_name: str | None = None
+    event_category: str | None = None
+    aws_region: str | None = None
+    recipient_account_id: str | None = None
     user_identity: UserIdentity | None = None
-    error_code: Any = None
-    error_message: Any = None
+    error_code: str | None = None
+    error_message: str | None = None
     resources: list[RecordResource] | None = None
 
 
@@ -72,14 +72,16 @@ def decode_typed(text: bytes) -> list[Record]:
         raise NotTyped from None
 
 
-def _clean(value: Any) -> Any:
-    """A string with a lone surrogate (a ``\\ud800`` escape, which the typed decoder refuses)
-    gets U+FFFD in its place: it could never be written out as UTF-8."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+def _clean(value: Any) -> str | None:
+    """A string as the typed decode gives it; anything else is absent. A lone surrogate (a
+    ``\\ud800`` escape, which the typed decoder refuses) becomes U+FFFD: it could never be
+    written out as UTF-8."""
+    if not isinstance(value, str):
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     return value
 
 
