@@ -155,6 +155,7 @@ def _machine_output(result: FixResult, stage: str, output_format: str) -> Any:
             {
                 "address": report.principal.address,
                 "arn": report.arn,
+                "join_notes": list(report.notes),
                 "problems": report.problems,
                 "statements": [
                     {
@@ -183,6 +184,8 @@ def summary(result: FixResult, stage: str, written: bool) -> str:
         if report.arn:
             head += f" ({report.arn})"
         lines.append(head)
+        for note in report.notes:
+            lines.append(f"  evidence: {note}")
         for problem in report.problems:
             lines.append(f"  not patched: {problem}")
         for plan in report.plans:

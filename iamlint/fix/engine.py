@@ -40,6 +40,7 @@ class PrincipalReport:
     arn: str | None = None
     plans: list[StatementPlan] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # why the principal was not patched
+    notes: tuple[str, ...] = ()  # caveats of the join (account not in the code, path differs)
 
 
 @dataclass(slots=True)
@@ -88,11 +89,13 @@ def plan_project(
             continue
         report = PrincipalReport(principal)
         reports.append(report)
-        arn, problem = _evidence_arn(joins.get(principal.address))
+        join = joins.get(principal.address)
+        arn, problem = _evidence_arn(join)
         if arn is None:
             report.problems.append(problem)
             continue
         report.arn = arn
+        report.notes = join.notes if join is not None else ()
         usage = usage_for(snapshot, arn)
         if grant_denied:
             _plan_grants(report, usage, by_address, texts)

@@ -106,6 +106,8 @@ def parse_log_file(path: Path, raw: bytes) -> list[Record]:
         raise UsageInputError(
             file, f"expected CloudTrail JSON: {exc.msg} (column {exc.colno})", exc.lineno
         ) from None
+    except ValueError as exc:  # e.g. an integer longer than Python converts
+        raise UsageInputError(file, f"expected CloudTrail JSON: {exc}", 1) from None
     if isinstance(document, dict) and isinstance(document.get("Records"), list):
         return [record_from_object(record) for record in document["Records"]]
     if isinstance(document, dict) and "logFiles" in document:

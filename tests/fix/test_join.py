@@ -55,3 +55,5 @@ def test_the_configured_mapping_joins_it_as_for_check(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert '-    Statement = [{ Effect = "Allow", Action = ["s3:*", "ec2:*"]' in result.output
     assert "role/app-etl" in result.output
+    # The join's caveats are said, as check says them on every finding.
+    assert "  evidence: mapped in [tool.iamlint.principals]" in result.output

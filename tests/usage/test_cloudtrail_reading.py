@@ -188,3 +188,10 @@ def test_a_lone_surrogate_becomes_a_replacement_character_not_a_crash(tmp_path):
     result = import_cloudtrail([str(tmp_path)], jobs=1, show_progress=False)
     text = dump_snapshot(result.builder.render())
     assert "arn:aws:sqs:us-east-1:1:q\ufffd" in text
+
+
+def test_an_integer_too_long_to_convert_is_a_problem_of_its_own(tmp_path):
+    odd = tmp_path / "odd.json"
+    odd.write_text('{"Records": [{"eventName": "A", "eventSource": 5, "x": ' + "9" * 5000 + "}]}")
+    (problem,) = import_cloudtrail([str(odd)], jobs=1, show_progress=False).problems
+    assert "expected CloudTrail JSON" in problem.message
