@@ -8,13 +8,11 @@ is commutative, so the snapshot is the same whatever the scheduling.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import queue
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from iamlint.usage.cloudtrail_files import (
     parse_log_file,
     read_bytes,
 )
+from iamlint.usage.collector import collector_paused
 from iamlint.usage.errors import UsageInputError
 from iamlint.usage.progress import Progress
 from iamlint.usage.source_ids import source_id_for
@@ -68,24 +67,6 @@ class LogReader:
     def finish(self) -> tuple[SnapshotBuilder, CloudTrailCoverage]:
         self._folder.finish()
         return self.builder, self.coverage
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while records are read and folded.
-
-    A log file decodes into tens of thousands of small dicts and lists, and each allocation
-    burst triggers collections that traverse everything alive, including the growing builder:
-    measured, that cost as much as the JSON parse itself. Nothing here forms reference cycles
-    (decoded JSON and the builder are trees), so reference counting frees it all anyway.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _claim(files: Sequence[str], next_file: Any) -> Iterator[str]:
