@@ -1,9 +1,10 @@
 """Import CloudTrail log files into a snapshot: streaming over files, one process per core.
 
-Each worker process keeps one builder for all the files it reads (so an event seen in every
-file is planned once per worker, not once per file) and reports each file's outcome as it goes,
-for the progress bar; at the end it sends its builder back and the parent merges them. Merging
-is commutative, so the snapshot is the same whatever the scheduling.
+The parent and ``jobs - 1`` forked workers claim files one at a time from a shared index. Each
+keeps one builder for all the files it reads (so an event seen in every file is planned once
+per process, not once per file) and reports each file's outcome as it goes, for the progress
+bar; at the end a worker sends its principals back one by one and the parent merges them.
+Merging is commutative, so the snapshot is the same whatever the scheduling.
 """
 
 from __future__ import annotations
@@ -57,10 +58,7 @@ class LogReader:
             raw = read_bytes(Path(path))
             records = parse_log_file(Path(path), raw)
         except UsageInputError as error:
-            # Kept for the report: without its traceback and context, which would keep the
-            # failed file's bytes (tens of MB) alive until the end of the import.
-            error.__traceback__ = error.__context__ = error.__cause__ = None
-            return FileOutcome(0, None, error)
+            return FileOutcome(0, None, error.detached())
         self._folder.add_records(records)
         return FileOutcome(len(records), file_digest(raw), None)
 

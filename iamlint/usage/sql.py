@@ -408,8 +408,7 @@ def import_duckdb(
             raw = read_bytes(path)
             parse_log_file(path, raw)
         except UsageInputError as error:
-            error.__traceback__ = error.__context__ = None
-            problems.append(error)
+            problems.append(error.detached())
             continue
         files.append(str(path))
         digests.append(file_digest(raw))
