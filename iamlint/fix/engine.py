@@ -171,7 +171,7 @@ def _resolve_shared_sites(project: Project, reports: list[PrincipalReport]) -> N
     _resolve_shared_removals(removals, users)
     for site, plans in by_site.items():
         feeds = users.get(site, [])
-        wanted = {(tuple(sorted(a.lower() for a in p.after)), p.deletes) for p in plans}
+        wanted = {tuple(sorted(a.lower() for a in p.after)) for p in plans}
         if len(plans) < len(feeds) or len(wanted) > 1:
             for plan in plans:
                 plan.edits = []
