@@ -82,11 +82,20 @@ def run() -> None:
     import sys
 
     try:
-        main(standalone_mode=True)
+        # Not click's standalone mode, which ends an interrupt with "Aborted!" and exit 1: an
+        # interrupted command exits 130, as shells and CI expect (128 + SIGINT).
+        code = main(standalone_mode=False)
     except SystemExit:
         raise
-    except KeyboardInterrupt:
+    except click.ClickException as err:  # bad usage: shown as click shows it, exit 2
+        err.show()
+        sys.exit(err.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("Aborted!", err=True)
         sys.exit(130)
+    except BrokenPipeError:  # `iamlint ... | head`: the reader left; end quietly, as click does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except Exception as err:  # the last line of defence; every known failure is handled below
         if os.environ.get("IAMLINT_DEBUG"):
             details = getattr(err, "details", "")  # e.g. a worker process's own traceback
@@ -99,3 +108,4 @@ def run() -> None:
             err=True,
         )
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
