@@ -45,7 +45,7 @@ def combine_deletions(
         return [_left(p, reason) for p in plans]
     indexes = sorted(p.index for p in deleting)
     try:
-        edits, site = _deletion_edits(record, set(indexes), texts)
+        edits = _deletion_edits(record, set(indexes), texts)
     except CannotEdit as err:
         reason = f"nothing it allows was used, but it cannot be removed automatically: {err}"
         return [_left(p, reason) if p.deletes else p for p in plans]
@@ -58,7 +58,6 @@ def combine_deletions(
         after=[],
         kept={k: v for p in deleting for k, v in p.kept.items()},
         edits=edits,
-        site=site,
         deletes=tuple(indexes),
     )
     return [p for p in plans if not p.deletes] + [combined]
@@ -73,7 +72,7 @@ def _left(plan: StatementPlan, reason: str) -> StatementPlan:
 
 def _deletion_edits(
     record: PolicyRecord, deleted: set[int], texts: dict[str, str]
-) -> tuple[list[Edit], tuple[str, int, int]]:
+) -> list[Edit]:
     statements = record.document.get("Statement")
     if not isinstance(statements, list):
         raise CannotEdit("its Statement is a single object, not a list")
@@ -93,9 +92,8 @@ def _deletion_edits(
         raise CannotEdit("iamlint does not know where the statements are written")
     file = spans[0].file
     text = texts[file]
-    site = (listed.file, listed.start, listed.end)
     if all(text.startswith("statement", loc.start) for loc in spans):
-        return _block_edits(file, text, [spans[i] for i in sorted(deleted)]), site
+        return _block_edits(file, text, [spans[i] for i in sorted(deleted)])
     written = text[listed.start : listed.end].lstrip()
     if (
         listed.file != file
@@ -122,7 +120,7 @@ def _deletion_edits(
         if e.start in starts and not e.replacement
         else e
         for e in edits
-    ], site
+    ]
 
 
 def _comments_above(text: str, line_start: int, floor: int) -> int:
