@@ -70,9 +70,7 @@ def _left(plan: StatementPlan, reason: str) -> StatementPlan:
     return plan
 
 
-def _deletion_edits(
-    record: PolicyRecord, deleted: set[int], texts: dict[str, str]
-) -> list[Edit]:
+def _deletion_edits(record: PolicyRecord, deleted: set[int], texts: dict[str, str]) -> list[Edit]:
     statements = record.document.get("Statement")
     if not isinstance(statements, list):
         raise CannotEdit("its Statement is a single object, not a list")
