@@ -22,7 +22,12 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     except ImportError:  # the catalog layer is optional while it is being built
         click.echo(f"iamlint {__version__}")
     else:
-        click.echo(f"iamlint {__version__} (IAM action catalog {catalog_version()})")
+        from iamlint.policy.managed import dataset_version
+
+        click.echo(
+            f"iamlint {__version__} (IAM action catalog {catalog_version()}; "
+            f"AWS managed policies {dataset_version()})"
+        )
     ctx.exit(0)
 
 

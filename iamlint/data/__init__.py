@@ -1,0 +1,1 @@
+"""Pinned reference data shipped with iamlint (see README.md in this folder)."""
