@@ -239,6 +239,10 @@ def _attribute(
         return {(address, spec.attribute): rendered}
     blocks = values.get(spec.block) or []
     unknown_blocks = unknown.get(spec.block)
+    if unknown_blocks is True and not blocks:
+        # The provider computes `inline_policy` when the configuration has no such block: it
+        # holds whatever the role has in AWS, which no reading of the code can know or claim.
+        return {}
     if unknown_blocks is True:
         return {(f"{address}.{spec.block}", f"{spec.block}[*].{spec.attribute}"): Rendered(True)}
     out = {}
@@ -283,8 +287,19 @@ def normalize(document: Any, *, as_sets: bool) -> Any:
     return out
 
 
-def _listed(value: Any, as_sets: bool) -> Any:
+def _text(value: Any) -> Any:
+    """A JSON scalar as AWS reads it in a condition: `true` and `"true"` are the same value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    return value
+
+
+def _listed(value: Any, as_sets: bool, *, scalars_as_text: bool = False) -> Any:
     items = value if isinstance(value, list) else [value]
+    if scalars_as_text:
+        items = [_text(i) for i in items]
     if as_sets and all(isinstance(i, str) for i in items):
         return sorted(set(items))
     return items
@@ -304,7 +319,7 @@ def _statement(statement: Any, as_sets: bool) -> Any:
     condition = out.get("Condition")
     if isinstance(condition, dict):
         out["Condition"] = {
-            operator: {k: _listed(v, as_sets) for k, v in keys.items()}
+            operator: {k: _listed(v, as_sets, scalars_as_text=True) for k, v in keys.items()}
             if isinstance(keys, dict)
             else keys
             for operator, keys in condition.items()
@@ -320,3 +335,65 @@ def contains_unknown(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(contains_unknown(v) for v in value)
     return False
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    address: str
+    attribute: str
+    problem: str  # what differs, in a sentence
+    ours: Any = None
+    theirs: Any = None
+
+    def __str__(self) -> str:
+        detail = ""
+        if self.ours is not None or self.theirs is not None:
+            detail = f"\n    iamlint:   {json.dumps(self.ours)[:800]}"
+            detail += f"\n    terraform: {json.dumps(self.theirs)[:800]}"
+        return f"{self.address} {self.attribute}: {self.problem}{detail}"
+
+
+def case_of(address: str) -> str:
+    """`module.case_NAME.…` -> NAME (the case a planned address belongs to)."""
+    first = address.split(".", 2)[1] if address.startswith("module.") else ""
+    return first.removeprefix("case_").split("[", 1)[0]
+
+
+def compare(oracle: Oracle, records: Iterable[Any]) -> dict[str, list[Mismatch]]:
+    """Per case, every way iamlint's reading differs from Terraform's plan.
+
+    Equal documents where Terraform knows the value; an unknown in iamlint's reading only where
+    Terraform cannot know the value either; no policy where Terraform plans none.
+    """
+    from iamlint.model import to_json
+
+    ours = {(r.address, r.attribute): r for r in records if r.kind != "document"}
+    out: dict[str, list[Mismatch]] = {}
+
+    def add(address: str, attribute: str, problem: str, a: Any = None, b: Any = None) -> None:
+        out.setdefault(case_of(address), []).append(Mismatch(address, attribute, problem, a, b))
+
+    for (address, attribute), rendered in sorted(oracle.policies.items()):
+        record = ours.pop((address, attribute), None)
+        if record is None:
+            if rendered.unknown or rendered.document is not None:
+                add(address, attribute, "Terraform plans a policy iamlint does not read")
+            continue
+        document = to_json(record.document)
+        if rendered.unknown:
+            continue  # iamlint may know a derived value Terraform leaves for apply
+        if rendered.document is None:
+            add(address, attribute, "iamlint reads a policy where Terraform plans none", document)
+            continue
+        if contains_unknown(record.document):
+            add(address, attribute, "iamlint calls unknown what Terraform knows", document,
+                rendered.document)  # fmt: skip
+            continue
+        as_sets = any("aws_iam_policy_document" in origin for origin in record.origins)
+        mine = normalize(document, as_sets=as_sets)
+        theirs = normalize(rendered.document, as_sets=as_sets)
+        if mine != theirs:
+            add(address, attribute, "documents differ", mine, theirs)
+    for address, attribute in ours:
+        add(address, attribute, "iamlint reads a policy Terraform does not plan")
+    return out
