@@ -208,7 +208,8 @@ def _read_pack(text: str, source: str, validated: Path | None) -> dict[str, Any]
 def _validated_folder() -> Path | None:
     from iamlint.cache import cache_dir
 
-    return cache_dir() / "valid-rule-packs"
+    folder = cache_dir()  # None when no folder passes iamlint.cache's ownership checks
+    return folder / "valid-rule-packs" if folder is not None else None
 
 
 def _pack_digest(text: str) -> str:
