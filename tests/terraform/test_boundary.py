@@ -263,3 +263,14 @@ def test_check_exits_2_on_a_folder_it_cannot_list(repo):
         (repo / "locked").chmod(0o755)
     assert done.returncode == 2
     assert "locked:1:1: cannot read this folder" in done.stderr
+
+
+def test_named_evidence_and_baseline_files_must_be_regular(repo):
+    (repo / "main.tf").write_text(ADMIN)
+    os.mkfifo(repo / "usage.json")
+    for option in ("--usage", "--baseline"):
+        done = cli("check", ".", option, "usage.json", cwd=repo)
+        assert done.returncode == 2
+        assert "usage.json is a named pipe (FIFO), not a regular file" in done.stderr
+    done = cli("fix", ".", "--usage", "/dev/zero", "--stage", "action", cwd=repo)
+    assert done.returncode == 2 and "is a character device, not a regular file" in done.stderr
