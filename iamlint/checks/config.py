@@ -26,7 +26,7 @@ from typing import Any
 from iamlint.checks.context import Config
 from iamlint.checks.finding import Severity
 from iamlint.terraform.errors import InputError
-from iamlint.terraform.files import Repository, read_regular, repository_root
+from iamlint.terraform.files import Repository, read_regular, repository_root, resolved
 
 CONFIG_FILES = (".iamlint.toml", "pyproject.toml")
 
@@ -58,7 +58,7 @@ def find_config(start: Path) -> Path | None:
 
 def _search(start: Path) -> tuple[Path | None, Path]:
     """(the configuration file or None, the folder the search stopped at)."""
-    folder = start.resolve()
+    folder = resolved(start)
     root = repository_root(folder)
     if not folder.is_dir():
         folder = folder.parent
