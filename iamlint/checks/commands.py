@@ -24,6 +24,7 @@ from iamlint.checks.options import (
     fail,
     load_config_or_fail,
     paths_argument,
+    regular_files,
     var_file_option,
 )
 from iamlint.checks.registry import CatalogError, Registry, Rule, SelectorError, load_registry
@@ -39,6 +40,7 @@ usage_option = click.option(
     "usage_files",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=regular_files,
     help="A usage snapshot (`iamlint usage import`) to compare grants with (repeatable: "
     "snapshots are merged). Enables the usage rules U601-U606.",
 )
@@ -109,6 +111,7 @@ def _colour(output: Path | None) -> bool:
 @click.option(
     "--baseline",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=regular_files,
     help="Report only findings not in this baseline (see `iamlint baseline create`).",
 )
 @click.option("--since", metavar="REF", help="Report only findings on lines changed since REF.")
@@ -116,6 +119,7 @@ def _colour(output: Path | None) -> bool:
 @usage_option
 @click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing.")
 @config_option
+@click.option("-v", "--verbose", is_flag=True, help="Say which configuration file is used.")
 def check(
     paths: tuple[Path, ...],
     output_format: str,
@@ -129,6 +133,7 @@ def check(
     usage_files: tuple[Path, ...],
     statistics: bool,
     config_file: Path | None,
+    verbose: bool,
 ) -> None:
     """Lint the IAM policies of the Terraform under PATHS (default: the current folder).
 
@@ -137,6 +142,8 @@ def check(
     if statistics and output_format not in ("text", "json"):
         fail("--statistics works with --format text or json")
     loaded = load_config_or_fail(config_file, paths)
+    if verbose:
+        click.echo(describe_config(loaded), err=True)
     config = loaded.config
     changes: dict[str, object] = {"ignore": [*config.ignore, *_split(ignore)]}
     if select:
@@ -179,6 +186,18 @@ def check(
         sys.stderr.flush()
     _emit(rendered, output)
     sys.exit(result.exit_code)
+
+
+def describe_config(loaded: LoadedConfig) -> str:
+    """`--verbose`: the configuration file in use, or where the search for one stopped."""
+    if loaded.source is not None:
+        return f"iamlint: configuration: {loaded.source}"
+    if loaded.searched_up_to is not None:
+        return (
+            "iamlint: configuration: none (no .iamlint.toml or pyproject.toml with "
+            f"[tool.iamlint] up to the repository root {loaded.searched_up_to}): defaults"
+        )
+    return "iamlint: configuration: defaults"
 
 
 def _load_usage(files: tuple[Path, ...]) -> object:

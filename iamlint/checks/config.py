@@ -1,5 +1,11 @@
 """Reading the configuration: `[tool.iamlint]` in pyproject.toml, or a `.iamlint.toml`.
 
+Found by searching from the scanned path upwards, never past the repository (the git work
+tree, or the scanned folder itself outside git): a file in a shared parent folder, such as a
+temporary folder, must not configure (or silence) a scan. Like ruff, a pyproject.toml on the
+way that cannot be read is an error: it may be the configuration, and running without it
+would change every result silently.
+
 Keys are kebab-case in the file and become `Config` fields. A key iamlint does not know, or a
 value of the wrong type, is an error naming the file and line, never silently ignored: a
 misspelt `ignore` would otherwise keep a rule on, a misspelt `fail-on` would change the exit
@@ -9,6 +15,7 @@ code.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import tomllib
 from collections.abc import Callable
@@ -18,6 +25,8 @@ from typing import Any
 
 from iamlint.checks.context import Config
 from iamlint.checks.finding import Severity
+from iamlint.terraform.errors import InputError
+from iamlint.terraform.files import Repository, read_regular, repository_root, resolved
 
 CONFIG_FILES = (".iamlint.toml", "pyproject.toml")
 
@@ -38,59 +47,114 @@ class ConfigError(Exception):
 class LoadedConfig:
     config: Config
     source: Path | None  # the file it came from; None for the defaults
+    searched_up_to: Path | None = None  # where the search stopped (None: --config was given)
 
 
 def find_config(start: Path) -> Path | None:
     """The nearest `.iamlint.toml`, or pyproject.toml with a `[tool.iamlint]` table, from
-    ``start`` upwards, stopping at the repository root (the folder holding `.git`)."""
-    folder = start.resolve()
-    if folder.is_file():
+    ``start`` upwards, stopping at the repository root (`repository_root`)."""
+    return _search(start)[0]
+
+
+def _search(start: Path) -> tuple[Path | None, Path]:
+    """(the configuration file or None, the folder the search stopped at)."""
+    folder = resolved(start)
+    root = repository_root(folder)
+    if not folder.is_dir():
         folder = folder.parent
+    repository = Repository((root,))
     for candidate in (folder, *folder.parents):
         own = candidate / ".iamlint.toml"
-        if own.is_file():
-            return own
+        if os.path.lexists(own):
+            _check_inside(own, repository)
+            return own, root
         pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file() and _has_tool_table(pyproject):
-            return pyproject
-        if (candidate / ".git").exists():
-            return None
-    return None
+        if os.path.lexists(pyproject) and _has_tool_table(pyproject, repository):
+            return pyproject, root
+        if candidate == root:
+            break
+    return None, root
 
 
-def _has_tool_table(path: Path) -> bool:
+def _check_inside(path: Path, repository: Repository) -> None:
+    """A configuration found by searching is read only if it is inside the repository: a
+    link out of it is an error (one given with --config is the user's choice)."""
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        # A broken pyproject.toml that may not concern us: it is read (and its error shown)
-        # only if it mentions iamlint.
-        return "tool.iamlint" in path.read_text("utf-8", errors="replace")
-    return isinstance(data.get("tool"), dict) and "iamlint" in data["tool"]
+        repository.check(path, str(path))
+    except InputError as err:
+        raise ConfigError(str(path), 0, err.message) from None
+
+
+def _read(path: Path) -> str:
+    try:
+        raw = read_regular(path, str(path))
+    except InputError as err:
+        raise ConfigError(str(path), 0, f"cannot read the configuration: {err.message}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ConfigError(str(path), line, "not valid UTF-8 text") from None
+
+
+def _has_tool_table(path: Path, repository: Repository) -> bool:
+    """Whether this pyproject.toml configures iamlint. One that cannot be read is an error, as
+    in ruff: it may well be the configuration. One that is not valid TOML is read (and its
+    error shown) only if it mentions iamlint: it may belong to a project that is none of ours.
+    """
+    _check_inside(path, repository)
+    try:
+        raw = read_regular(path, str(path))
+    except InputError as err:
+        raise ConfigError(
+            str(path),
+            0,
+            f"cannot read {path.name}: {err.message}; it may hold [tool.iamlint] (--config "
+            "names the configuration to use)",
+        ) from None
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return "tool.iamlint" in text
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "iamlint" in tool
 
 
 def load_config(path: Path | None, start: Path | None = None) -> LoadedConfig:
     """Read ``path`` (or the file `find_config` finds from ``start``); defaults if none."""
+    searched_up_to = None
     if path is None and start is not None:
-        path = find_config(start)
+        path, searched_up_to = _search(start)
     if path is None:
-        return LoadedConfig(Config(), None)
+        return LoadedConfig(Config(), None, searched_up_to)
     display = str(path)
-    try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(display, 0, f"cannot read the configuration: {err}") from None
+    text = _read(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         line = _line_of_decode_error(str(err))
         raise ConfigError(display, line, f"not valid TOML: {err}") from None
+    table = _iamlint_table(data, path, text)
+    return LoadedConfig(parse_table(table, display, text, path.parent), path, searched_up_to)
+
+
+def _iamlint_table(data: dict[str, Any], path: Path, text: str) -> dict[str, Any]:
+    tool = data.get("tool")
     if path.name == "pyproject.toml":
-        table = data.get("tool", {}).get("iamlint", {})
+        if tool is None:
+            return {}
+        if not isinstance(tool, dict):
+            line = _line_of(text, "tool")
+            raise ConfigError(str(path), line, f"tool must be a table, not {tool!r}")
+        table = tool.get("iamlint", {})
     else:
-        table = data.get("tool", {}).get("iamlint", data) if "tool" in data else data
+        # A .iamlint.toml holds the keys themselves, or a [tool.iamlint] table like pyproject.
+        table = tool["iamlint"] if isinstance(tool, dict) and "iamlint" in tool else data
     if not isinstance(table, dict):
-        raise ConfigError(display, 0, "[tool.iamlint] must be a table")
-    return LoadedConfig(parse_table(table, display, text, path.parent), path)
+        raise ConfigError(str(path), _line_of(text, "tool.iamlint") or _line_of(text, "iamlint"),
+                          f"[tool.iamlint] must be a table, not {table!r}")  # fmt: skip
+    return table
 
 
 def _line_of_decode_error(message: str) -> int:

@@ -21,6 +21,7 @@ Two steps per principal:
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import tarfile
 import tempfile
@@ -205,9 +206,55 @@ def checkout(ref: str, cwd: Path) -> Iterator[tuple[Path, Path]]:
     if done.returncode != 0:
         raise GitError(done.stderr.decode(errors="replace").strip() or f"cannot read {ref}")
     with tempfile.TemporaryDirectory(prefix="iamlint-ref-") as temp:
-        with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
-            archive.extractall(temp, filter="data")
+        try:
+            extract(done.stdout, Path(temp))
+        except tarfile.TarError as err:
+            raise GitError(f"cannot extract {ref}: {err}") from None
         yield root, Path(temp)
+
+
+def extract(archive: bytes, into: Path) -> None:
+    """Extract a `git archive` tar into ``into`` as the checkout would be, committed symbolic
+    links included, and nothing outside ``into``.
+
+    A link is recreated as it was committed, whatever it points to, but only after every file
+    is written, so that no later member can be written through it. Reading the old tree then
+    follows the same rule as reading the working tree (`iamlint.terraform.files.Repository`):
+    a link that leads out of the extracted tree (to /etc/passwd, or ../../x) is reported, not
+    read. An empty ``.git`` marks the tree's root as the repository root, as in the checkout,
+    so that local modules and ``file()`` reach as far as they do there.
+    """
+    links: list[tarfile.TarInfo] = []
+
+    def files_first(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+        if member.issym():
+            links.append(member)
+            return None
+        return tarfile.data_filter(member, dest)
+
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter=files_first)
+    top = into.resolve()
+    for link in links:
+        place = _place_inside(top, link.name)
+        if place is not None:
+            place.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(link.linkname, place)
+    (top / ".git").mkdir(exist_ok=True)
+
+
+def _place_inside(top: Path, name: str) -> Path | None:
+    """Where a link named ``name`` goes, if that is inside ``top`` (through the links made so
+    far) and free; None otherwise."""
+    name = os.path.normpath(name)
+    if os.path.isabs(name) or name == ".." or name.startswith("../"):
+        return None
+    place = top / name
+    try:
+        inside = place.parent.resolve().is_relative_to(top)
+    except (OSError, RuntimeError):  # a loop among the links made so far
+        return None
+    return place if inside and not os.path.lexists(place) else None
 
 
 def load_at_ref(

@@ -6,14 +6,30 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+
+from iamlint.terraform.files import not_regular
 
 if TYPE_CHECKING:
     from iamlint.checks.config import LoadedConfig
 
 EXIT_USAGE = 2
+
+
+def regular_files(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    """A callback for options naming files to read: an existing one must be a regular file (a
+    FIFO would block the read forever, /dev/zero never ends). The user's own choice otherwise:
+    it may be outside the repository."""
+    for path in value if isinstance(value, tuple) else (value,):
+        reason = not_regular(path) if path is not None else None
+        if reason is not None:
+            raise click.BadParameter(
+                f"{path} is {reason}, not a regular file: iamlint reads only regular files"
+            )
+    return value
+
 
 paths_argument = click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 var_file_option = click.option(
@@ -21,12 +37,14 @@ var_file_option = click.option(
     "var_files",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=regular_files,
     help="A .tfvars file whose values apply to the root modules (repeatable).",
 )
 config_option = click.option(
     "--config",
     "config_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=regular_files,
     help="Configuration file (default: the nearest .iamlint.toml, or pyproject.toml with "
     "[tool.iamlint]).",
 )

@@ -208,7 +208,8 @@ def _read_pack(text: str, source: str, validated: Path | None) -> dict[str, Any]
 def _validated_folder() -> Path | None:
     from iamlint.cache import cache_dir
 
-    return cache_dir() / "valid-rule-packs"
+    folder = cache_dir()  # None when no folder passes iamlint.cache's ownership checks
+    return folder / "valid-rule-packs" if folder is not None else None
 
 
 def _pack_digest(text: str) -> str:
@@ -273,9 +274,14 @@ def load_registry(rule_packs: Sequence[Path] = ()) -> Registry:
     if not rule_packs:
         return builtin_registry()
     packs = list(_builtin_packs())
+    from iamlint.terraform.errors import InputError
+    from iamlint.terraform.files import read_regular
+
     for path in rule_packs:
-        try:
-            packs.append((str(path), path.read_text("utf-8")))
-        except OSError as err:
-            raise CatalogError(str(path), f"cannot read the rule pack: {err.strerror}") from None
+        try:  # a regular file only: a FIFO would block forever
+            packs.append((str(path), read_regular(path, str(path)).decode("utf-8")))
+        except InputError as err:
+            raise CatalogError(str(path), f"cannot read the rule pack: {err.message}") from None
+        except UnicodeDecodeError:
+            raise CatalogError(str(path), "the rule pack is not UTF-8 text") from None
     return build_registry(packs)

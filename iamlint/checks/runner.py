@@ -167,9 +167,10 @@ def _run_check(options: CheckOptions, registry: Registry | None) -> CheckResult:
 
 
 def _resolver(cwd: Path) -> Callable[[str], Path]:
-    """``(cwd / file).resolve()``, cached: thousands of records share a few hundred files, and
-    resolving walks every component on disk. A file that is no link resolves to its resolved
-    folder plus its name, so each folder is walked once."""
+    """``cwd / file`` with its folder resolved, cached: thousands of records share a few
+    hundred files, and resolving walks every component on disk, so each folder is walked
+    once. The file itself is not followed: a symbolic link is where the loader found it (its
+    folder is its module, and the link's error is reported there)."""
 
     @functools.cache
     def folder(path: Path) -> Path:
@@ -178,7 +179,7 @@ def _resolver(cwd: Path) -> Callable[[str], Path]:
     @functools.cache
     def absolute(file: str) -> Path:
         path = cwd / file  # pathlib drops "." parts but keeps "..": those are resolved whole
-        if path.name in ("", "..") or path.is_symlink():
+        if path.name in ("", ".."):
             return path.resolve()
         return folder(path.parent) / path.name
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 
-from iamlint.checks.options import config_option, load_config_or_fail
-from iamlint.fix.apply import unified_diff
+from iamlint.checks.options import config_option, load_config_or_fail, regular_files
+from iamlint.fix.apply import unified_diff, write_patched
 from iamlint.fix.engine import FixResult
 from iamlint.fix.engine import fix as run_fix
 from iamlint.fix.planner import STAGES, StatementPlan
+from iamlint.terraform.errors import InputError
+from iamlint.terraform.files import Repository
 
 EXIT_OK, EXIT_INPUT = 0, 2
 
@@ -27,6 +28,7 @@ EXIT_OK, EXIT_INPUT = 0, 2
     "usage_path",
     required=True,
     type=click.Path(path_type=Path),
+    callback=regular_files,
     help="A usage snapshot (`iamlint usage import ...`).",
 )
 @click.option(
@@ -79,7 +81,11 @@ EXIT_OK, EXIT_INPUT = 0, 2
     "0 turns the margin off.",
 )
 @click.option(
-    "--var-file", "var_files", multiple=True, type=click.Path(exists=True, path_type=Path)
+    "--var-file",
+    "var_files",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    callback=regular_files,
 )
 @config_option
 def fix(
@@ -120,20 +126,43 @@ def fix(
                      set(addresses) or None, {k.lower() for k in keep}, config,
                      list(var_files), grant_denied=grant_denied,
                      recent_days=recent_days)  # fmt: skip
+    not_written: list[InputError] = []
     if mode == "write":
-        for display in result.changed_files:
-            _write_atomically(Path(display), result.patched[display])
+        not_written = _write(result, list(paths) or [Path(".")])
     elif output_format == "diff":
         for display in result.changed_files:
-            sys.stdout.write(unified_diff(display, result.originals[display],
+            sys.stdout.write(unified_diff(shown_path(display), result.originals[display],
                                           result.patched[display]))  # fmt: skip
     else:
         sys.stdout.write(json.dumps(_machine_output(result, stage, output_format), indent=2) + "\n")
-    click.echo(summary(result, stage, written=mode == "write"), err=True)
-    for error in result.errors:
+    click.echo(summary(result, stage, written=mode == "write", not_written=len(not_written)),
+               err=True)  # fmt: skip
+    for error in [*result.errors, *not_written]:
         click.echo(f"error: {error}", err=True)
-    # Like `check`: what could be read is patched, but unread input is an error.
-    sys.exit(EXIT_INPUT if result.errors else EXIT_OK)
+    # Like `check`: what could be read is patched, but unread input (or a file that could not
+    # be written) is an error.
+    sys.exit(EXIT_INPUT if result.errors or not_written else EXIT_OK)
+
+
+def _write(result: FixResult, paths: list[Path]) -> list[InputError]:
+    """Write the patched files, each only if it still holds the text it was planned on, and
+    only inside the repository (`iamlint.fix.apply.write_patch`)."""
+    cwd = Path.cwd()
+    changes = [(f, result.originals[f], result.patched[f]) for f in result.changed_files]
+    return write_patched(changes, cwd, Repository.of(paths, cwd))
+
+
+def shown_path(display: str) -> str:
+    """The path a patch names: a symbolic link's target (inside the repository: the loader
+    refuses any other), since `git apply` and review tools patch the file, not the link."""
+    path = Path(display)
+    if not os.path.islink(path):
+        return display
+    real = Path(os.path.realpath(path))
+    try:
+        return real.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return real.as_posix()
 
 
 def _machine_output(result: FixResult, stage: str, output_format: str) -> Any:
@@ -143,12 +172,17 @@ def _machine_output(result: FixResult, stage: str, output_format: str) -> Any:
         return [
             comment
             for display in result.changed_files
-            for comment in suggestions(display, result.originals[display], result.patched[display])
+            for comment in suggestions(
+                shown_path(display), result.originals[display], result.patched[display]
+            )
         ]
     return {
         "stage": stage,
         "files": [
-            {"path": f, "diff": unified_diff(f, result.originals[f], result.patched[f])}
+            {
+                "path": shown_path(f),
+                "diff": unified_diff(shown_path(f), result.originals[f], result.patched[f]),
+            }
             for f in result.changed_files
         ],
         "principals": [
@@ -177,7 +211,7 @@ def _machine_output(result: FixResult, stage: str, output_format: str) -> Any:
     }
 
 
-def summary(result: FixResult, stage: str, written: bool) -> str:
+def summary(result: FixResult, stage: str, written: bool, not_written: int = 0) -> str:
     lines: list[str] = []
     for report in result.reports:
         head = f"{report.principal.address}"
@@ -207,11 +241,12 @@ def summary(result: FixResult, stage: str, written: bool) -> str:
             elif plan.skipped:
                 lines.append(f"  {plan.label}: left as is: {plan.skipped}")
             lines.extend(_kept_lines(plan))
-    changed = len(result.changed_files)
+    changed = len(result.changed_files) - not_written
     verb = "wrote" if written else "proposes"
     proof = ("each patch proven to add nothing beyond the grants it names" if stage == "grant"
              else "every patch proven not to widen and to keep observed usage")  # fmt: skip
-    lines.append(f"{stage}: {verb} changes to {changed} file{'s' if changed != 1 else ''}; "
+    left = f" ({not_written} not written: see the errors below)" if not_written else ""
+    lines.append(f"{stage}: {verb} changes to {changed} file{'s' if changed != 1 else ''}{left}; "
                  f"{proof}")  # fmt: skip
     return "\n".join(lines)
 
@@ -231,18 +266,3 @@ def _kept_lines(plan: StatementPlan) -> list[str]:
         subject = actions[0] if len(actions) == 1 else "each"
         lines.append(f"    keeps {shown}: {why.replace('{action}', subject)}")
     return lines
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Replace the file in one step, keeping its BOM; a failure leaves the original whole."""
-    raw = path.read_bytes()
-    bom = b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".iamlint")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(bom + text.encode("utf-8"))
-        os.chmod(temp, path.stat().st_mode & 0o7777)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -17,9 +17,7 @@ import difflib
 import enum
 import functools
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,10 +109,24 @@ class ActionLookup:
         return self.action is not None
 
 
-def _cache_dir() -> Path | None:
-    from iamlint.cache import cache_dir
-
-    return cache_dir()
+def _index_or_none(saved: bytes, version: str) -> dict[str, Any] | None:
+    """The cached index, if it has the shape `_build_index` writes (a damaged one would
+    otherwise fail later, far from here, on every run)."""
+    try:
+        index = json.loads(saved)
+    except ValueError:  # UnicodeDecodeError included
+        return None
+    if not isinstance(index, dict) or index.get("version") != version:
+        return None
+    services, names = index.get("services"), index.get("names")
+    if not isinstance(services, dict) or not isinstance(names, dict):
+        return None
+    for actions in services.values():
+        if not isinstance(actions, list) or not all(
+            isinstance(a, list) and len(a) == 3 and isinstance(a[0], str) for a in actions
+        ):
+            return None
+    return index
 
 
 class Catalog:
@@ -148,31 +160,22 @@ class Catalog:
             self._service_names = raw["names"]
         return self._index
 
-    def _index_path(self) -> Path | None:
-        folder = self._cache_dir or _cache_dir()
-        if folder is None:
-            return None
-        return folder / f"catalog-index-{self.version}-v{_INDEX_FORMAT}.json"
-
     def _read_or_build_index(self) -> dict[str, Any]:
-        path = self._index_path()
-        if path is not None:
-            try:
-                with path.open(encoding="utf-8") as fh:
-                    cached = json.load(fh)
-                if cached.get("version") == self.version:
-                    return cached
-            except (OSError, ValueError):
-                pass  # missing or damaged: rebuild below
+        # Through the user cache (`iamlint.cache`): only an index this user wrote is read.
+        from iamlint.cache import open_cache
+
+        cache = open_cache(self._cache_dir)
+        name = f"catalog-index-{self.version}-v{_INDEX_FORMAT}.json"
+        if cache is not None:
+            saved = cache.load(name)
+            cached = _index_or_none(saved, self.version) if saved is not None else None
+            if cached is not None:
+                return cached
+            if saved is not None:
+                cache.drop(name)  # ours, yet not an index of this version: rebuilt below
         built = self._build_index()
-        if path is not None:
-            try:
-                fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(built, fh, separators=(",", ":"))
-                os.replace(tmp, path)  # atomic: concurrent runs never read half a file
-            except OSError:
-                pass  # a read-only cache only costs speed
+        if cache is not None:
+            cache.store(name, json.dumps(built, separators=(",", ":")).encode("utf-8"))
         return built
 
     def _build_index(self) -> dict[str, Any]:

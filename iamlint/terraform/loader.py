@@ -6,16 +6,15 @@ import gc
 import hashlib
 import multiprocessing
 import os
-import pickle
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from iamlint import __version__
-from iamlint.cache import cache_dir, code_fingerprint
+from iamlint.cache import code_fingerprint, open_cache
 from iamlint.terraform.errors import InputError
-from iamlint.terraform.files import SourceFile, read_text
+from iamlint.terraform.files import Repository, SourceFile, read_text, resolved
 from iamlint.terraform.syntax import Body
 
 SKIP_DIRS = {".git", ".terraform", "node_modules", ".venv", "__pycache__", ".terragrunt-cache"}
@@ -29,17 +28,67 @@ def is_terraform_file(name: str) -> bool:
     return name.endswith(".tf") or name.endswith(".tf.json")
 
 
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """Every `.tf` / `.tf.json` file under the given files and folders, sorted, each once."""
+class Discovery(list[Path]):
+    """The files found, sorted, each once: a symbolic link where it is written (its folder is
+    its module), every other file by its real path. ``refused`` says, for those that may not
+    be read, why: a link out of the repository or a link loop, a folder that cannot be
+    listed. They are listed too, so that each is reported as an input error where it is."""
+
+    def __init__(self, paths: Iterable[Path] = (), refused: dict[Path, str] | None = None):
+        super().__init__(paths)
+        self.refused: dict[Path, str] = refused or {}
+
+
+def discover(
+    paths: Iterable[Path], repository: Repository | None = None, recursive: bool = True
+) -> Discovery:
+    """Every `.tf` / `.tf.json` file under the given files and folders (only in the folders
+    themselves unless ``recursive``).
+
+    Files in the given folders must be inside ``repository`` (default: the repositories of
+    ``paths``); a file given by name is the user's choice. Folders reached through symbolic
+    links are not walked: inside the repository they are walked where they really are.
+    """
+    paths = [Path(p) for p in paths]
+    repository = repository or Repository.of(paths, Path.cwd())
     found: set[Path] = set()
-    for path in paths:
+    refused: dict[Path, str] = {}
+    for given in paths:
+        path = resolved(given)
         if path.is_dir():
-            for folder, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-                found.update(Path(folder) / f for f in files if is_terraform_file(f))
-        elif is_terraform_file(path.name):
+            _walk(path, repository, recursive, found, refused)
+        elif is_terraform_file(given.name):
             found.add(path)
-    return sorted(p.resolve() for p in found)
+    return Discovery(sorted(found), refused)
+
+
+def _walk(
+    top: Path, repository: Repository, recursive: bool, found: set[Path], refused: dict[Path, str]
+) -> None:
+    def unreadable(err: OSError) -> None:
+        # Fail closed: an unlisted folder may hold the one policy that matters.
+        folder = Path(err.filename or top)
+        refused[folder] = (
+            f"cannot read this folder ({err.strerror or err}): the Terraform files in it "
+            "are not read"
+        )
+        found.add(folder)
+
+    for folder, dirs, files in os.walk(top, onerror=unreadable):
+        if recursive:
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        else:
+            dirs.clear()
+        for name in files:
+            if not is_terraform_file(name):
+                continue
+            path = Path(folder) / name  # the folder is real: os.walk does not follow links
+            found.add(path)
+            if os.path.islink(path):
+                try:
+                    repository.check(path, name)
+                except InputError as err:
+                    refused[path] = err.message
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -55,16 +104,14 @@ def _cache_key(raw: bytes, kind: str) -> str:
     return digest.hexdigest()
 
 
-def _cache_path(key: str) -> Path:
-    return cache_dir() / "parse" / key[:2] / f"{key}.pickle"
+def _cache_name(key: str) -> str:
+    return f"parse/{key[:2]}/{key}.pickle"
 
 
 def _load_cached(key: str) -> Any:
-    try:
-        with _cache_path(key).open("rb") as handle:
-            return pickle.load(handle)
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
-        return None
+    """A result stored by `_store_cached`, verified (`iamlint.cache`); None if absent."""
+    cache = open_cache()
+    return cache.load_object(_cache_name(key)) if cache is not None else None
 
 
 def cached_by_content(text: str, kind: str, compute: Callable[[], Any]) -> Any:
@@ -78,15 +125,9 @@ def cached_by_content(text: str, kind: str, compute: Callable[[], Any]) -> Any:
 
 
 def _store_cached(key: str, body: Any) -> None:
-    target = _cache_path(key)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_suffix(f".{os.getpid()}.tmp")
-        with temp.open("wb") as handle:
-            pickle.dump(body, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        temp.replace(target)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
+    cache = open_cache()
+    if cache is not None:
+        cache.store_object(_cache_name(key), body)  # a cache that cannot be written costs time
 
 
 def parse_text(file: SourceFile) -> Body:
@@ -114,8 +155,12 @@ def load_files(paths: list[Path], cwd: Path) -> dict[Path, ParseResult]:
     """Read and parse every file; errors are returned per file, never raised."""
     results: dict[Path, ParseResult] = {}
     pending: list[tuple[SourceFile, str]] = []
+    refused = paths.refused if isinstance(paths, Discovery) else {}
     for path in paths:
         display = display_path(path, cwd)
+        if path in refused:
+            results[path] = InputError(display, 1, 1, refused[path])
+            continue
         try:
             file = read_text(path, display)
         except InputError as err:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import gc
+import io
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,22 +18,39 @@ import hcl2
 import lark
 from hcl2.postlexer import PostLexer
 
-from iamlint.cache import cache_dir
+from iamlint.cache import open_cache
 from iamlint.terraform.errors import InputError
 
 
 @functools.cache
 def _parser() -> lark.Lark:
+    # Lark's own cache file is a pickle it loads unchecked: the tables go through the user
+    # cache instead, which unpickles only what this user wrote (`iamlint.cache`).
+    cache = open_cache()
+    name = (
+        f"grammar/hcl2-{_hcl2_version()}-lark-{lark.__version__}"
+        f"-py{sys.version_info[0]}.{sys.version_info[1]}-nopos.pickle"
+    )
+    if cache is not None:
+        saved = cache.load(name)
+        if saved is not None:
+            try:
+                return lark.Lark.load(io.BytesIO(saved))
+            except Exception:
+                cache.drop(name)  # tables of another shape: built again below
     grammar_dir = Path(hcl2.__file__).parent
-    cache_file = cache_dir() / f"hcl2-{_hcl2_version()}-lark-{lark.__version__}-nopos.grammar"
-    return lark.Lark.open(
+    parser = lark.Lark.open(
         "hcl2.lark",
         rel_to=str(grammar_dir / "parser.py"),
         parser="lalr",
         propagate_positions=False,  # spans come from tokens: see convert._span
         postlex=PostLexer(),
-        cache=str(cache_file),
     )
+    if cache is not None:
+        tables = io.BytesIO()
+        parser.save(tables)
+        cache.store(name, tables.getvalue())
+    return parser
 
 
 def _hcl2_version() -> str:

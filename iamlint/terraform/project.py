@@ -19,7 +19,7 @@ from iamlint.terraform.blocks import expand_blocks
 from iamlint.terraform.documents import Document, from_value
 from iamlint.terraform.errors import InputError
 from iamlint.terraform.evaluate import Evaluator, ModuleInstance, RefStr, Scope
-from iamlint.terraform.files import read_text
+from iamlint.terraform.files import Repository, read_inside, read_text, resolved
 from iamlint.terraform.loader import discover, display_path, load_files
 from iamlint.terraform.module import Declared, ModuleSource
 from iamlint.terraform.policy_document import build_policy_document
@@ -119,7 +119,8 @@ class Loader:
     def __init__(self, paths: list[Path], var_files: list[Path], cwd: Path) -> None:
         self.cwd = cwd
         self.paths = [p.resolve() for p in paths]
-        self.root = _scan_root(self.paths, cwd)
+        self.repository = Repository.of(self.paths, cwd)  # what may be read: see Repository
+        self.root = self.repository.root
         self.var_files = var_files
         self.project = Project()
         self.sources: dict[Path, ModuleSource] = {}
@@ -143,7 +144,7 @@ class Loader:
                     load_plan(read_text(path, display_path(path, self.cwd)), self.project)
                 except InputError as err:
                     self.error(err)
-        files = discover(self.paths)
+        files = discover(self.paths, self.repository)
         parsed = load_files(files, self.cwd)
         for path in files:
             result = parsed[path]
@@ -186,8 +187,8 @@ class Loader:
         for folder, source in self.sources.items():
             for declared in source.module_calls.values():
                 target = _local_source(declared, folder)
-                if target is not None and target.resolve() != folder:
-                    called.add(target.resolve())
+                if target is not None and resolved(target) != folder:
+                    called.add(resolved(target))
         return called
 
     def _tfvars(self) -> dict[str, Any]:
@@ -202,16 +203,16 @@ class Loader:
         candidates = [folder / "terraform.tfvars", *sorted(folder.glob("*.auto.tfvars"))]
         for path in candidates:
             if path.is_file():
-                values.update(self._read_tfvars(path))
+                values.update(self._read_tfvars(path, self.repository))
         return values
 
-    def _read_tfvars(self, path: Path) -> dict[str, Any]:
+    def _read_tfvars(self, path: Path, inside: Repository | None = None) -> dict[str, Any]:
         from iamlint.terraform.loader import parse_text
 
         display = display_path(path, self.cwd)
         self.dependencies.add(path)
         try:
-            file = read_text(path, display)
+            file = read_inside(path, display, inside)
             body = parse_text(file)
         except InputError as err:
             self.error(err)
@@ -222,15 +223,14 @@ class Loader:
         return {name: Evaluator(scope).eval(attr.value) for name, attr in body.attributes.items()}
 
     def source_for(self, folder: Path) -> ModuleSource | None:
-        folder = folder.resolve()
+        folder = resolved(folder)
         if folder in self.sources:
             return self.sources[folder]
         if not folder.is_dir():
             return None
         source = ModuleSource(folder)
         self.dependency_dirs.add(folder)
-        files = discover([folder])
-        files = [f for f in files if f.parent == folder]
+        files = discover([folder], self.repository, recursive=False)
         self.dependencies.update(files)
         for _path, result in load_files(files, self.cwd).items():
             if isinstance(result, InputError):
@@ -270,10 +270,10 @@ class Loader:
             )
             self.project.modules_not_followed.append(ModuleNote(address, raw_source, where, reason))
             return
-        target = target.resolve()
-        if not _inside(target, self.root):
+        target = resolved(target)
+        if not self.repository.contains(target):
             self.project.modules_not_followed.append(
-                ModuleNote(address, raw_source, where, "local module outside the scanned root")
+                ModuleNote(address, raw_source, where, "local module outside the repository")
             )
             return
         if target in chain or depth >= MAX_MODULE_DEPTH:
@@ -355,19 +355,9 @@ class Loader:
         path = Path(raw)
         if not path.is_absolute():
             path = instance.root / path
-        path = path.resolve()
-        if not _inside(path, self.root):
-            self.error(
-                InputError(
-                    where.file,
-                    where.line,
-                    where.column,
-                    f"file {raw!r} is outside the scanned root ({self.root}): not read",
-                )
-            )
-            return Unknown(raw, where, "file outside the scanned folder: not read")
         self.dependencies.add(path)
         try:
+            path = self.repository.check(path, raw)
             file = read_text(path, display_path(path, self.cwd))
         except InputError as err:
             self.error(
@@ -823,27 +813,6 @@ def _local_source(declared: Declared, folder: Path) -> Path | None:
         return None
     raw = raw.split("//", 1)[0] if "//" in raw[3:] else raw
     return folder / raw
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root)
-    except ValueError:
-        return False
-    return True
-
-
-def _scan_root(paths: list[Path], cwd: Path) -> Path:
-    """The folder `file()` and local modules must stay inside: the enclosing git checkout, or
-    the scanned folder (the working directory for single files)."""
-    first = paths[0] if paths else cwd
-    start = first if first.is_dir() else first.parent
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    if not first.is_dir():
-        return cwd.resolve() if _inside(first, cwd.resolve()) else start
-    return start
 
 
 def load_project(

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 from pathlib import Path
 from typing import Any
 
 from iamlint import __version__
-from iamlint.cache import cache_dir, code_fingerprint
+from iamlint.cache import code_fingerprint, open_cache
+from iamlint.terraform.errors import InputError
+from iamlint.terraform.files import Repository, read_regular
 from iamlint.terraform.loader import discover, is_terraform_file
 from iamlint.terraform.project import Loader, Project, load_project
 
@@ -23,9 +24,17 @@ _FORMAT = "project-v2"  # v2: PrincipalRecord.attributes, Project.resources
 
 
 def _digest(path: Path) -> str | None:
+    """What a file's reading depends on. Through a symbolic link, where it leads and the
+    target's identity, never its content: the link may point outside the repository, and
+    iamlint reads nothing there, not even to hash it. Otherwise the content of a regular file
+    (a FIFO or a device is never opened for reading)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        real = os.path.realpath(path, strict=True)
+        if real != os.path.abspath(path):
+            info = os.stat(real)
+            return f"link:{real}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
+        return hashlib.sha256(read_regular(path, str(path))).hexdigest()
+    except (OSError, InputError):
         return None
 
 
@@ -42,20 +51,23 @@ def _key(paths: list[Path], var_files: list[Path], cwd: Path) -> str:
     digest = hashlib.sha256(f"{_FORMAT}\0{__version__}\0{code_fingerprint()}\0{cwd}\0".encode())
     for path in sorted(p.resolve() for p in paths):
         digest.update(f"arg\0{path}\0{_digest(path) if path.is_file() else ''}\0".encode())
-    for path in discover(paths):
-        digest.update(f"tf\0{path}\0{_digest(path)}\0".encode())
+    found = discover(paths, Repository.of(paths, cwd))
+    for path in found:
+        digest.update(f"tf\0{path}\0{found.refused.get(path) or _digest(path)}\0".encode())
     for path in var_files:
         digest.update(f"var\0{path.resolve()}\0{_digest(path)}\0".encode())
     return digest.hexdigest()
 
 
-def _entry_path(key: str) -> Path:
-    return cache_dir() / "projects" / f"{key}.pickle"
+def _entry_name(key: str) -> str:
+    return f"projects/{key}.pickle"
 
 
 def _still_valid(entry: dict[str, Any]) -> bool:
     files: dict[str, str | None] = entry.get("files", {})
     folders: dict[str, list[str]] = entry.get("folders", {})
+    if not isinstance(files, dict) or not isinstance(folders, dict):
+        return False
     return all(_digest(Path(p)) == h for p, h in files.items()) and all(
         _listing(Path(f)) == names for f, names in folders.items()
     )
@@ -67,16 +79,12 @@ def load_project_cached(
     cwd = (cwd or Path.cwd()).resolve()
     var_files = var_files or []
     key = _key(paths, var_files, cwd)
-    target = _entry_path(key)
-    try:
-        with target.open("rb") as handle:
-            entry = pickle.load(handle)
-        if isinstance(entry, dict) and _still_valid(entry):
-            project = entry["project"]
-            if isinstance(project, Project):
-                return project
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
-        pass
+    cache = open_cache()
+    entry = cache.load_object(_entry_name(key)) if cache is not None else None
+    if isinstance(entry, dict) and _still_valid(entry):
+        project = entry.get("project")
+        if isinstance(project, Project):
+            return project
     captured: list[Loader] = []
     project = load_project(paths, var_files, cwd, on_loader=captured.append)
     loader = captured[0]
@@ -85,12 +93,6 @@ def load_project_cached(
         "folders": {str(f): _listing(f) for f in sorted(loader.dependency_dirs)},
         "project": project,
     }
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_suffix(f".{os.getpid()}.tmp")
-        with temp.open("wb") as handle:
-            pickle.dump(entry, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        temp.replace(target)
-    except (OSError, pickle.PickleError, TypeError, AttributeError):
-        pass  # a cache that cannot be written only costs time
+    if cache is not None:
+        cache.store_object(_entry_name(key), entry)  # a cache that cannot be written costs time
     return project

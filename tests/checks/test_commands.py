@@ -33,6 +33,9 @@ resource "aws_iam_role" "r" {
 @pytest.fixture
 def repo(tmp_path: Path, testfam, monkeypatch: pytest.MonkeyPatch) -> Path:
     testfam.write_pack(tmp_path)
+    # A repository: its configuration at the top applies to `check infra` below it (outside
+    # git, the search would stop at the scanned folder).
+    (tmp_path / ".git").mkdir()
     (tmp_path / ".iamlint.toml").write_text('select = ["X", "S"]\nrule-packs = ["testfam.json"]\n')
     (tmp_path / "infra").mkdir()
     (tmp_path / "infra" / "policy.tf").write_text(POLICY)

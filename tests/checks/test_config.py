@@ -71,3 +71,122 @@ def test_bad_values(tmp_path, text, expected):
     path = write(tmp_path / ".iamlint.toml", text + "\n")
     with pytest.raises(ConfigError, match=expected):
         load_config(path)
+
+
+# --- found where the user expects, and nowhere else --------------------------------------------
+
+ADMIN = """\
+resource "aws_iam_policy" "p" {
+  name   = "p"
+  policy = jsonencode({ Version = "2012-10-17", Statement = [
+    { Effect = "Allow", Action = "*", Resource = "*" } ] })
+}
+"""
+
+
+def test_outside_git_the_search_stops_at_the_scanned_folder(tmp_path, monkeypatch):
+    # A shared temporary folder two levels up holds a configuration that ignores everything.
+    write(tmp_path / ".iamlint.toml", 'ignore = ["W", "P", "T", "G", "V", "U", "A"]\n')
+    scanned = tmp_path / "ci-job" / "checkout"
+    scanned.mkdir(parents=True)
+    (scanned / "main.tf").write_text(ADMIN)
+    assert find_config(scanned) is None
+    monkeypatch.chdir(scanned)
+    from click.testing import CliRunner
+
+    from iamlint.cli import main
+
+    result = CliRunner().invoke(main, ["check", ".", "--verbose"])
+    assert result.exit_code == 1 and "W201" in result.output
+    assert f"configuration: none (no .iamlint.toml or pyproject.toml with [tool.iamlint] up to " \
+           f"the repository root {scanned.resolve()})" in result.output  # fmt: skip
+
+
+def test_verbose_names_the_configuration_in_use(tmp_path, monkeypatch):
+    (tmp_path / ".git").mkdir()
+    config = write(tmp_path / "pyproject.toml", "[tool.iamlint]\nfail-on = 'high'\n")
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.tf").write_text(ADMIN)
+    monkeypatch.chdir(tmp_path)
+    from click.testing import CliRunner
+
+    from iamlint.cli import main
+
+    result = CliRunner().invoke(main, ["check", "infra", "-v"])
+    assert f"iamlint: configuration: {config.resolve()}" in result.output
+    quiet = CliRunner().invoke(main, ["check", "infra"])
+    assert "configuration:" not in quiet.output
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected", "line"),
+    [
+        ("pyproject.toml", '# top\ntool = 5\n\n[project]\nname = "x"\n', "tool must be a table", 2),
+        (".iamlint.toml", "fail-on = 'high'\ntool = 5\n", "unknown key 'tool'", 2),
+    ],
+)
+def test_a_tool_key_that_is_not_a_table_is_a_config_error(tmp_path, name, text, expected, line):
+    path = write(tmp_path / name, text)
+    with pytest.raises(ConfigError) as err:  # an internal error before
+        load_config(path)
+    assert expected in str(err.value) and err.value.line == line
+
+
+def test_a_pyproject_whose_tool_is_not_a_table_is_not_the_configuration(tmp_path):
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / "pyproject.toml", "tool = 5\n")
+    assert load_config(None, start=tmp_path).source is None
+
+
+def test_an_unreadable_pyproject_on_the_way_is_an_error_naming_it(tmp_path, monkeypatch):
+    from iamlint.checks import config as config_module
+    from iamlint.terraform.errors import InputError
+
+    (tmp_path / ".git").mkdir()
+    pyproject = write(tmp_path / "pyproject.toml", "[tool.iamlint]\nignore = ['W']\n")
+    (tmp_path / "infra").mkdir()
+    real = config_module.read_regular
+
+    def denied(path, display, *args):
+        if Path(path) == pyproject:
+            raise InputError(display, 1, 1, "cannot read file: Permission denied")
+        return real(path, display, *args)
+
+    monkeypatch.setattr(config_module, "read_regular", denied)  # as root, chmod would not stop it
+    with pytest.raises(ConfigError) as err:
+        load_config(None, start=tmp_path / "infra")
+    assert err.value.file == str(pyproject)
+    assert "Permission denied; it may hold [tool.iamlint]" in str(err.value)
+
+
+def test_a_pyproject_above_the_repository_is_never_read(tmp_path, monkeypatch):
+    from iamlint.checks import config as config_module
+
+    write(tmp_path / "pyproject.toml", "[tool.iamlint]\nignore = ['W']\n")
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    read: list[Path] = []
+    real = config_module.read_regular
+    monkeypatch.setattr(
+        config_module, "read_regular", lambda path, *a: read.append(Path(path)) or real(path, *a)
+    )
+    assert load_config(None, start=repo).source is None
+    assert read == []
+
+
+def test_a_configuration_linked_from_outside_the_repository_is_refused(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    write(tmp_path / "evil.toml", "ignore = ['W']\n")
+    (repo / ".iamlint.toml").symlink_to("../evil.toml")
+    with pytest.raises(ConfigError, match="symlink points outside the repository"):
+        load_config(None, start=repo)
+
+
+def test_a_fifo_configuration_is_an_error_not_a_hang(tmp_path):
+    import os
+
+    (tmp_path / ".git").mkdir()
+    os.mkfifo(tmp_path / ".iamlint.toml")
+    with pytest.raises(ConfigError, match=r"named pipe \(FIFO\), not a regular file"):
+        load_config(None, start=tmp_path)

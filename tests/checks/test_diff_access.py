@@ -148,3 +148,45 @@ def test_managed_policy_attachment_is_noted(repo):
     (change,) = diff(repo, BASE + attach)
     assert change.gained == [] and change.status == "changed"
     assert any("AdministratorAccess" in note and note.startswith("added:") for note in change.notes)
+
+
+def test_committed_symlinks_out_of_the_tree_are_reported_not_followed(repo):
+    (repo / "passwd.tf").symlink_to("/etc/passwd")
+    (repo / "up.tf").symlink_to("../../secret.tf")
+    (repo / "inside.tf").symlink_to("main.tf")
+    subprocess.run(["git", "add", "."], cwd=repo, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m",
+                    "links"], cwd=repo, check=True, capture_output=True)  # fmt: skip
+    before, after = load_at_ref("HEAD", [], [], repo)  # an internal error before
+    for project in (before, after):
+        refused = {e.file.rsplit("/", 1)[-1]: e.message for e in project.errors}
+        assert refused["passwd.tf"].startswith("symlink points outside the repository")
+        assert refused["up.tf"].startswith("symlink points outside the repository")
+        assert "inside.tf" not in refused  # a link inside the tree is read
+    assert diff_projects(before, after) == []
+    result = CliRunner().invoke(main, ["diff-access", "HEAD"])
+    assert result.exit_code == 2 and "internal error" not in result.output
+
+
+def test_extraction_never_writes_through_a_link(tmp_path):
+    import io
+    import tarfile
+
+    from iamlint.checks.diff_access import extract
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        link = tarfile.TarInfo("escape")
+        link.type, link.linkname = tarfile.SYMTYPE, str(outside)
+        tar.addfile(link)
+        data = b"resource {}\n"
+        member = tarfile.TarInfo("escape/planted.tf")
+        member.size = len(data)
+        tar.addfile(member, io.BytesIO(data))
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    extract(buffer.getvalue(), tree)
+    assert list(outside.iterdir()) == []
+    assert (tree / "escape" / "planted.tf").is_file() and (tree / ".git").is_dir()

@@ -156,3 +156,11 @@ def test_a_pack_that_passed_is_not_validated_again_until_its_text_changes(tmp_pa
     assert build_registry(packs).get("ACME101") is not None
     with pytest.raises(AssertionError, match="validated again"):
         build_registry([("acme.json", pack(title="Changed"))])
+
+
+def test_a_rule_pack_that_is_a_fifo_is_an_error_not_a_hang(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pack.json")
+    with pytest.raises(CatalogError, match=r"named pipe \(FIFO\), not a regular file"):
+        load_registry([tmp_path / "pack.json"])

@@ -20,7 +20,7 @@ def test_errors_are_reported_with_place_and_the_rest_goes_on():
     assert ("broken.tf", 5) in messages
     assert messages[("main.tf", 6)].startswith("invalid JSON")
     assert messages[("bad.json", 4)].startswith("invalid JSON")
-    assert "outside the scanned root" in messages[("main.tf", 18)]
+    assert "outside the repository" in messages[("main.tf", 18)]
     # The good policy in the same file is still read.
     assert record(project, "aws_iam_policy.good").document["Statement"][0]["Action"] == [
         "s3:GetObject"
