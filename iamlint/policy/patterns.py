@@ -28,6 +28,10 @@ class Tok(enum.Enum):
     ONE = "?"  # exactly one character
     SEGMENT_ONE = "?:"  # one character other than a colon
 
+    # Members are singletons: identity hashing is right, and ten times faster than Enum's own
+    # (token tuples are hashed on every lookup of a compiled pattern).
+    __hash__ = object.__hash__
+
 
 @dataclass(frozen=True, slots=True)
 class Variable:
@@ -130,6 +134,7 @@ def normalize_resource_pattern(pattern: str) -> str:
     return pattern
 
 
+@functools.lru_cache(maxsize=65536)
 def resource_tokens(pattern: str, *, variables: bool) -> tuple[Token, ...]:
     pattern = normalize_resource_pattern(pattern)
     return tokenize(pattern, variables=variables, segment_aware=pattern.startswith("arn:"))
@@ -269,7 +274,16 @@ def _compiled(tokens: tuple[Token, ...], ignore_case: bool = False) -> _Matcher:
     return re.compile(regex, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
-def tokens_match(tokens: tuple[Token, ...], value: str) -> bool:
+def compiled_tokens(tokens: tuple[Token, ...]) -> _Matcher:
+    """The matcher of variable-free tokens: ``.fullmatch(value)`` is not None on a match."""
+    return _compiled(tokens)
+
+
+def tokens_match(tokens: tuple[Token, ...], value: str, *, once: bool = False) -> bool:
+    """``once``: a question not asked again (one entry of a list of thousands against ``*``):
+    run the automaton rather than compile and cache a regex for it."""
+    if once:
+        return _NfaMatcher(tokens).fullmatch(value) is not None
     return _compiled(tokens).fullmatch(value) is not None
 
 
@@ -279,8 +293,9 @@ def resource_matches(
     context: Mapping[str, Sequence[str]] | None = None,
     *,
     variables: bool = True,
+    once: bool = False,
 ) -> bool | None:
-    """Does a Resource pattern match a request's resource ARN?
+    """Does a Resource pattern match a request's resource ARN? (``once``: see `tokens_match`.)
 
     Returns None when the pattern holds a policy variable that the context cannot resolve and
     some value of it would match: AWS then treats the statement as invalid, and a caller with an
@@ -288,6 +303,8 @@ def resource_matches(
     """
     if pattern == "*":
         return True
+    if _plain(pattern):
+        return pattern == resource  # most Resource entries: no tokens, no regex
     tokens = resource_tokens(pattern, variables=variables)
     if any(isinstance(t, Variable) for t in tokens):
         resolved = resolve_variables(tokens, context or {})
@@ -295,9 +312,16 @@ def resource_matches(
             # An unresolvable variable invalidates the pattern only when the ARN's fixed part
             # (partition, service, region, account and resource-type prefix) matches; otherwise
             # it is an ordinary non-match. This follows the reading of iam-simulate.
-            return None if tokens_match(_fixed_part(pattern), resource) else False
+            return None if tokens_match(_fixed_part(pattern), resource, once=once) else False
         tokens = resolved
-    return tokens_match(tokens, resource)
+    return tokens_match(tokens, resource, once=once)
+
+
+def _plain(pattern: str) -> bool:
+    """A pattern that matches only itself: no wildcard, no variable, not padded (a full ARN)."""
+    if "*" in pattern or "?" in pattern or "$" in pattern:
+        return False
+    return not pattern.startswith("arn:") or pattern.count(":") >= ARN_SEGMENTS - 1
 
 
 def _fixed_part(pattern: str) -> tuple[Token, ...]:
