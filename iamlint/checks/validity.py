@@ -27,7 +27,7 @@ from iamlint.model import Location, Unknown
 from iamlint.policy.automata import Alphabet, Automaton, Budget, TooComplex, enumerate_cells
 from iamlint.policy.catalog import ActionInfo, Catalog
 from iamlint.policy.conditions import is_known_operator
-from iamlint.policy.document import VERSION_2012, ConditionClause, Policy, Statement
+from iamlint.policy.document import VERSION_2012, ConditionClause, Policy, Statement, brief
 from iamlint.policy.patterns import (
     has_wildcard,
     normalize_resource_pattern,
@@ -39,6 +39,11 @@ from iamlint.policy.patterns import (
 from iamlint.terraform.project import PolicyRecord, PrincipalRecord
 
 # --- V101-V103: actions -----------------------------------------------------------------------
+
+# The catalog's longest action is 71 characters (service prefix included); ARNs are at most
+# 2048 (IAM API reference). Longer entries are reported and not compared any further.
+MAX_ACTION_LENGTH = 128
+MAX_ARN_LENGTH = 2048
 
 
 def _action_findings(
@@ -56,6 +61,18 @@ def _one_action(
     ctx: CheckContext, record: PolicyRecord, statement: Statement, action: str, where: Any
 ) -> Iterator[Finding]:
     catalog: Catalog = ctx.catalog
+    if len(action) > MAX_ACTION_LENGTH:
+        yield s.finding(
+            ctx,
+            "V106",
+            record,
+            statement,
+            subject=brief(action, 60),
+            location=where,
+            message=f"a {len(action)}-character action: no AWS action name is longer than "
+            f"{MAX_ACTION_LENGTH} characters",
+        )
+        return  # not worth expanding over the catalog
     service, sep, name = action.partition(":")
     if not sep or not service or not name:
         hint = _did_you_mean(catalog.lookup(action).suggestions)
@@ -301,6 +318,8 @@ def _resource_findings(
             loose = True
         if value == "*":
             continue
+        if len(value) > MAX_ARN_LENGTH:
+            continue  # reported by `_overlong_resources`
         formats = ordered if loose else _same_service(value, ordered)
         if any(_witness_overlap(value, p, variables) for p in formats):
             continue
@@ -317,6 +336,26 @@ def _resource_findings(
             message=f"no action of the statement can apply to {shown} ({_why_not(actions)}): "
             "this entry grants or denies nothing",
         )
+
+
+def _overlong_resources(
+    ctx: CheckContext, record: PolicyRecord, statement: Statement
+) -> Iterator[Finding]:
+    if statement.resources is None:
+        return
+    element = "NotResource" if statement.not_resource else "Resource"
+    for item in s.items(statement.resources):
+        if isinstance(item.value, str) and len(item.value) > MAX_ARN_LENGTH:
+            yield s.finding(
+                ctx,
+                "V106",
+                record,
+                statement,
+                subject=brief(item.value, 60),
+                location=s.element_location(record, statement, element, item.index),
+                message=f"a {len(item.value)}-character resource: an ARN has at most "
+                f"{MAX_ARN_LENGTH} characters",
+            )
 
 
 def _literal_service(arn: str) -> str | None:
@@ -872,6 +911,7 @@ def run(ctx: CheckContext) -> Iterator[Finding]:
         yield from _malformed(ctx, record, policy)
         for statement in policy.statements:
             yield from _action_findings(ctx, record, statement)
+            yield from _overlong_resources(ctx, record, statement)
             yield from _resource_findings(ctx, record, policy, statement)
             yield from _condition_findings(ctx, record, statement)
         yield from _record_sizes(ctx, record)

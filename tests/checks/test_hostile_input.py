@@ -68,3 +68,18 @@ def test_a_resource_list_of_thousands_of_entries_is_read_once(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]  # S3 objects only: no escalation
     # Every probe matched every entry, compiling each anew: over 30 s of CPU; about 3 s now.
     assert cpu < 15, f"{cpu:.1f} s of CPU"
+
+
+def test_actions_and_arns_longer_than_aws_allows_are_reported_where_they_are(tmp_path):
+    action, arn = "s3:" + "Get" * 60, "arn:aws:s3:::" + "b" * 2100
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_iam_policy" "p" {\n  name = "p"\n  policy = jsonencode({\n'
+        '    Version = "2012-10-17"\n    Statement = [{ Effect = "Allow", Action = '
+        f'["{action}", "s3:GetObject"], Resource = ["{arn}", "arn:aws:s3:::ok/*"] }}]\n'
+        "  })\n}\n"
+    )
+    done, _, _ = run_check(tmp_path, "--select", "V")
+    lines = [line for line in done.stdout.splitlines() if " V106 " in line]
+    assert [line.split(" V106 ")[0] for line in lines] == ["main.tf:5:48:", "main.tf:5:264:"]
+    assert "183-character action: no AWS action name is longer than 128" in lines[0]
+    assert "2113-character resource: an ARN has at most 2048 characters" in lines[1]
