@@ -24,7 +24,7 @@ from typing import Any
 from iamlint.checks.context import CheckContext
 from iamlint.model import Unknown
 from iamlint.policy.conditions import RequestContext
-from iamlint.policy.document import Effect, Policy, PolicyKind, parse_policy
+from iamlint.policy.document import Effect, Policy, PolicyKind, brief, parse_policy
 from iamlint.policy.effective import PrincipalPolicies
 from iamlint.policy.evaluate import Authorization
 from iamlint.terraform.project import PolicyRecord, PrincipalRecord
@@ -283,7 +283,7 @@ def scope_of(
             scope.identity.append(Granting(record, ctx.policy(record)))
         via = "" if holder is principal else f" (through group {holder.address})"
         scope.widening += [f"attached policy {arn}{via}" for arn in holder.managed_policies]
-        scope.widening += [f"attached policy {u.text}{via}" for u in holder.unresolved]
+        scope.widening += [f"attached policy {brief(u.text)}{via}" for u in holder.unresolved]
     _set_boundary(ctx, scope, principal)
     scope.scp_levels = levels if levels is not None else scp_levels(ctx)
     scope.account = ctx.config.account_id or _only_account(scope)
@@ -412,7 +412,7 @@ def _has_allow(policy: Policy) -> bool:
 
 def _target_label(target: object) -> str:
     if isinstance(target, Unknown):
-        return f"{target.text} (unresolved)"
+        return f"{brief(target.text)} (unresolved)"
     return str(target)
 
 

@@ -42,7 +42,7 @@ from iamlint.model import Location, Unknown
 from iamlint.policy.approximate import FLIP, OVER, approx_values
 from iamlint.policy.catalog import AccessLevel, Catalog
 from iamlint.policy.conditions import RequestContext
-from iamlint.policy.document import Effect, Statement
+from iamlint.policy.document import Effect, Statement, brief
 from iamlint.policy.evaluate import StatementRef
 from iamlint.policy.matching import match_action
 from iamlint.policy.tri import Tri
@@ -411,7 +411,7 @@ def reach_own(
         candidate = principals.fill_unknown(target, account)
         found = judge.reach(action, resource=candidate, context=context)
         if found.reach is not Reach.NONE:
-            reason = f"if {target.text} is in account {account}"
+            reason = f"if {brief(target.text)} is in account {account}"
             return replace(found, reach=Reach.POSSIBLE, reasons=(reason, *found.reasons))
     return nothing
 

@@ -24,10 +24,10 @@ from iamlint.checks import support as s
 from iamlint.checks.context import CheckContext
 from iamlint.checks.finding import Finding, Fix
 from iamlint.model import Location, Unknown
-from iamlint.policy.automata import Alphabet, Automaton, TooComplex, enumerate_cells
+from iamlint.policy.automata import Alphabet, Automaton, Budget, TooComplex, enumerate_cells
 from iamlint.policy.catalog import ActionInfo, Catalog
 from iamlint.policy.conditions import is_known_operator
-from iamlint.policy.document import VERSION_2012, ConditionClause, Policy, Statement
+from iamlint.policy.document import VERSION_2012, ConditionClause, Policy, Statement, brief
 from iamlint.policy.patterns import (
     has_wildcard,
     normalize_resource_pattern,
@@ -39,6 +39,11 @@ from iamlint.policy.patterns import (
 from iamlint.terraform.project import PolicyRecord, PrincipalRecord
 
 # --- V101-V103: actions -----------------------------------------------------------------------
+
+# The catalog's longest action is 71 characters (service prefix included); ARNs are at most
+# 2048 (IAM API reference). Longer entries are reported and not compared any further.
+MAX_ACTION_LENGTH = 128
+MAX_ARN_LENGTH = 2048
 
 
 def _action_findings(
@@ -56,6 +61,18 @@ def _one_action(
     ctx: CheckContext, record: PolicyRecord, statement: Statement, action: str, where: Any
 ) -> Iterator[Finding]:
     catalog: Catalog = ctx.catalog
+    if len(action) > MAX_ACTION_LENGTH:
+        yield s.finding(
+            ctx,
+            "V106",
+            record,
+            statement,
+            subject=brief(action, 60),
+            location=where,
+            message=f"a {len(action)}-character action: no AWS action name is longer than "
+            f"{MAX_ACTION_LENGTH} characters",
+        )
+        return  # not worth expanding over the catalog
     service, sep, name = action.partition(":")
     if not sep or not service or not name:
         hint = _did_you_mean(catalog.lookup(action).suggestions)
@@ -157,6 +174,9 @@ def _arn_patterns(catalog: Catalog, action: str) -> tuple[str, ...] | None:
     return catalog.arn_patterns(action)
 
 
+OVERLAP_STEPS = 200_000  # per question; the test suite's largest walk takes 40,000
+
+
 class _Overlap(Exception):
     """Stops the product walk at the first string both patterns match."""
 
@@ -166,7 +186,7 @@ def _witness_overlap(resource: str, arn_pattern: str, variables: bool) -> bool:
     """Cheap proof of overlap: the resource with its wildcards spelled out fits the format."""
     if arn_pattern == "*":
         # A wildcard-only action is requested on the literal resource "*".
-        return bool(resource_matches(resource, "*", {}, variables=variables))
+        return bool(resource_matches(resource, "*", {}, variables=variables, once=True))
     theirs = resource_tokens(arn_pattern, variables=False)
     # A variable's value is some text: "x" is one it may hold.
     spelled = _VARIABLE_TEXT.sub("x", resource) if variables else resource
@@ -251,7 +271,13 @@ def _overlaps(resource: str, arn_pattern: str, variables: bool, loose: bool) -> 
         return False
 
     try:
-        enumerate_cells([Automaton(ours), Automaton(theirs)], Alphabet(), keep=keep, alive=all)
+        enumerate_cells(
+            [Automaton(ours), Automaton(theirs)],
+            Alphabet(),
+            keep=keep,
+            alive=all,
+            budget=Budget(OVERLAP_STEPS),
+        )
     except _Overlap:
         return True
     except TooComplex:
@@ -292,9 +318,12 @@ def _resource_findings(
             loose = True
         if value == "*":
             continue
-        if any(_witness_overlap(value, p, variables) for p in ordered):
+        if len(value) > MAX_ARN_LENGTH:
+            continue  # reported by `_overlong_resources`
+        formats = ordered if loose else _same_service(value, ordered)
+        if any(_witness_overlap(value, p, variables) for p in formats):
             continue
-        if any(_overlaps(value, p, variables, loose) for p in ordered):
+        if any(_overlaps(value, p, variables, loose) for p in formats):
             continue
         shown = item.value.text if isinstance(item.value, Unknown) else value
         yield s.finding(
@@ -307,6 +336,46 @@ def _resource_findings(
             message=f"no action of the statement can apply to {shown} ({_why_not(actions)}): "
             "this entry grants or denies nothing",
         )
+
+
+def _overlong_resources(
+    ctx: CheckContext, record: PolicyRecord, statement: Statement
+) -> Iterator[Finding]:
+    if statement.resources is None:
+        return
+    element = "NotResource" if statement.not_resource else "Resource"
+    for item in s.items(statement.resources):
+        if isinstance(item.value, str) and len(item.value) > MAX_ARN_LENGTH:
+            yield s.finding(
+                ctx,
+                "V106",
+                record,
+                statement,
+                subject=brief(item.value, 60),
+                location=s.element_location(record, statement, element, item.index),
+                message=f"a {len(item.value)}-character resource: an ARN has at most "
+                f"{MAX_ARN_LENGTH} characters",
+            )
+
+
+def _literal_service(arn: str) -> str | None:
+    """The service segment of an ARN pattern when it is plain text (None: it is not known)."""
+    if not arn.startswith("arn:") or "$" in arn:
+        return None  # a variable's text may hold colons: segments do not line up
+    parts = arn.split(":", 3)
+    if len(parts) < 3 or "*" in parts[2] or "?" in parts[2]:
+        return None
+    return parts[2]
+
+
+def _same_service(resource: str, formats: tuple[str, ...]) -> tuple[str, ...]:
+    """The formats an ARN pattern can meet at all: ARN wildcards stay inside their segment, so
+    two different plain service names never meet. Saves a match per format and entry on
+    Resource lists of thousands of entries."""
+    service = _literal_service(resource)
+    if service is None:
+        return formats
+    return tuple(f for f in formats if _literal_service(f) in (None, service))
 
 
 def _why_not(actions: list[ActionInfo]) -> str:
@@ -842,6 +911,7 @@ def run(ctx: CheckContext) -> Iterator[Finding]:
         yield from _malformed(ctx, record, policy)
         for statement in policy.statements:
             yield from _action_findings(ctx, record, statement)
+            yield from _overlong_resources(ctx, record, statement)
             yield from _resource_findings(ctx, record, policy, statement)
             yield from _condition_findings(ctx, record, statement)
         yield from _record_sizes(ctx, record)

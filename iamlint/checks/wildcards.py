@@ -24,7 +24,7 @@ from iamlint.checks.finding import Certainty, Finding
 from iamlint.model import Location, Unknown
 from iamlint.policy.catalog import AccessLevel, ActionInfo, Catalog
 from iamlint.policy.conditions import NEGATED_OPERATORS
-from iamlint.policy.document import ConditionClause, Policy, Statement
+from iamlint.policy.document import ConditionClause, Policy, Statement, brief
 from iamlint.policy.patterns import has_wildcard
 from iamlint.terraform.project import AttributeValue, PolicyRecord, PrincipalRecord
 
@@ -104,9 +104,9 @@ class _Statement:
         if self.statement.has_conditions:
             extra += f"; only when {s.condition_summary(self.statement)}"
         if self.effect_unknown and isinstance(self.statement.effect, Unknown):
-            extra += f"; if the unresolved Effect {self.statement.effect.text} is Allow"
+            extra += f"; if the unresolved Effect {brief(self.statement.effect.text)} is Allow"
         for text in unknowns:
-            extra += f"; if the unresolved {text} spells it"
+            extra += f"; if the unresolved {brief(text)} spells it"
         return extra + self.judging.note
 
     def report(
@@ -330,7 +330,7 @@ def _record_findings(
             record,
             None,
             subject=f"unresolved {unknown.text}",
-            message=f"statements from {unknown.text} are unresolved: they may allow any "
+            message=f"statements from {brief(unknown.text)} are unresolved: they may allow any "
             f"action{judging.note}",
             location=unknown.location or record.location,
             possible=True,

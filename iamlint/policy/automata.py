@@ -33,18 +33,6 @@ class Automaton:
     tokens: tuple[Token, ...]
 
 
-def _closure(tokens: Sequence[Token], states: set[int]) -> frozenset[int]:
-    stack = list(states)
-    seen = set(states)
-    while stack:
-        i = stack.pop()
-        skippable = i < len(tokens) and tokens[i] in (Tok.STAR, Tok.SEGMENT_STAR)
-        if skippable and i + 1 not in seen:
-            seen.add(i + 1)
-            stack.append(i + 1)
-    return frozenset(seen)
-
-
 class Alphabet:
     """Maps variables to private symbols and picks a stand-in for every other character."""
 
@@ -68,33 +56,60 @@ class Alphabet:
         return None
 
 
-def _step(
-    tokens: Sequence[Token], states: frozenset[int], ch: str, symbolic: bool, alphabet: Alphabet
-) -> frozenset[int]:
-    if not states:
-        return states  # a dead automaton stays dead
-    out: set[int] = set()
-    for i in states:
-        if i >= len(tokens):
-            continue
-        token = tokens[i]
-        if token is Tok.STAR:
-            out.add(i)
-        elif token is Tok.SEGMENT_STAR:
-            if ch != ":":
-                out.add(i)
-        elif token is Tok.ONE:
+class _Masks:
+    """One automaton's transitions as bit masks over its token positions (bit i: "before
+    token i"), so that a step is a few integer operations whatever the pattern's length."""
+
+    def __init__(
+        self, tokens: Sequence[Token], ordered: Sequence[tuple[str, bool]], alphabet: Alphabet
+    ) -> None:
+        self.accept = 1 << len(tokens)
+        star = segment_star = one = segment_one = 0
+        literal: dict[str, int] = {}
+        for i, token in enumerate(tokens):
+            bit = 1 << i
+            if token is Tok.STAR:
+                star |= bit
+            elif token is Tok.SEGMENT_STAR:
+                segment_star |= bit
+            elif token is Tok.ONE:
+                one |= bit
+            elif token is Tok.SEGMENT_ONE:
+                segment_one |= bit
+            else:
+                # A variable is matched by its symbol alone, a literal by the same character.
+                ch = alphabet.symbol(token) if isinstance(token, Variable) else token
+                literal[ch] = literal.get(ch, 0) | bit
+        self.skip = star | segment_star  # a star may match nothing
+        # Per character of the walk's alphabet: (positions that advance, positions that stay).
+        # A variable's symbol is no single character: "?" never matches it; a segment-bounded
+        # "*" does (a value is assumed to hold no colon).
+        self.moves: list[tuple[int, int]] = []
+        for ch, symbolic in ordered:
+            advance = literal.get(ch, 0)
             if not symbolic:
-                out.add(i + 1)
-        elif token is Tok.SEGMENT_ONE:
-            if not symbolic and ch != ":":
-                out.add(i + 1)
-        elif isinstance(token, Variable):
-            if symbolic and alphabet.symbol(token) == ch:
-                out.add(i + 1)
-        elif token == ch:
-            out.add(i + 1)
-    return _closure(tokens, out) if out else frozenset()
+                advance |= one | (segment_one if ch != ":" else 0)
+            self.moves.append((advance, star | (segment_star if ch != ":" else 0)))
+
+    def closure(self, states: int) -> int:
+        while True:
+            wider = states | ((states & self.skip) << 1)
+            if wider == states:
+                return states
+            states = wider
+
+
+@dataclass(slots=True)
+class Budget:
+    """Automaton steps (one live automaton reading one character) a question may take; one
+    budget can be shared by the walks of a larger question (one containment proof)."""
+
+    steps: int = 1_000_000  # a few seconds at most; the test suite's largest walk takes 40,000
+
+    def spend(self, steps: int) -> None:
+        self.steps -= steps
+        if self.steps < 0:
+            raise TooComplex("the patterns are too complex to compare within the step budget")
 
 
 def enumerate_cells(
@@ -104,6 +119,7 @@ def enumerate_cells(
     keep: Callable[[tuple[bool, ...]], bool],
     alive: Callable[[tuple[bool, ...]], bool],
     limit: int = 50_000,
+    budget: Budget | None = None,
     prefer: str = "x",
     first_only: bool = False,
 ) -> dict[tuple[bool, ...], str]:
@@ -112,6 +128,10 @@ def enumerate_cells(
     ``keep(vector)``: whether a vector is worth reporting. ``alive(live)``: given which automata
     can still accept some continuation, whether exploring further can matter (prunes the walk).
     ``first_only``: stop at the first kept vector (an existence question).
+
+    Raises `TooComplex` past ``limit`` combinations or when ``budget`` (default: a fresh
+    `Budget`) runs out: many long patterns make each combination costly. The caller then
+    answers on the safe side ("not provable", "may overlap").
     """
     literals: set[str] = {":"}
     for automaton in automata:
@@ -126,17 +146,19 @@ def enumerate_cells(
     ordered = [
         (c, alphabet.is_symbol(c)) for c in sorted(chars, key=lambda c: (alphabet.is_symbol(c), c))
     ]
-    token_lists = [a.tokens for a in automata]
+    width = len(ordered)
+    masks = [_Masks(a.tokens, ordered, alphabet) for a in automata]
+    moves = list(range(len(ordered)))
 
-    start = tuple(_closure(a.tokens, {0}) for a in automata)
-    lengths = [len(a.tokens) for a in automata]
+    start = tuple(m.closure(1) for m in masks)
     seen = {start: ""}
     queue = deque([start])
     found: dict[tuple[bool, ...], str] = {}
+    budget = budget if budget is not None else Budget()
     while queue:
         state = queue.popleft()
         word = seen[state]
-        vector = tuple(lengths[i] in s for i, s in enumerate(state))
+        vector = tuple(bool(s & m.accept) for s, m in zip(state, masks, strict=True))
         if vector not in found and keep(vector):
             found[vector] = word
             if first_only:
@@ -144,13 +166,14 @@ def enumerate_cells(
         live = tuple(bool(s) for s in state)
         if not alive(live):
             continue
-        for ch, symbolic in ordered:
+        budget.spend(width * sum(1 for s in state if s))  # dead automata cost nothing
+        for k in moves:
             nxt = tuple(
-                _step(tokens, s, ch, symbolic, alphabet)
-                for tokens, s in zip(token_lists, state, strict=True)
+                m.closure(((s & m.moves[k][0]) << 1) | (s & m.moves[k][1])) if s else 0
+                for s, m in zip(state, masks, strict=True)
             )
             if nxt not in seen:
-                seen[nxt] = word + ch
+                seen[nxt] = word + ordered[k][0]
                 if len(seen) > limit:
                     raise TooComplex(f"more than {limit} pattern combinations")
                 queue.append(nxt)

@@ -37,7 +37,7 @@ from iamlint.policy.approximate import (
     approx_principal,
     approx_values,
 )
-from iamlint.policy.automata import Alphabet, Automaton, TooComplex, enumerate_cells
+from iamlint.policy.automata import Alphabet, Automaton, Budget, TooComplex, enumerate_cells
 from iamlint.policy.catalog import Catalog, default_catalog
 from iamlint.policy.conditions import (
     NEGATED_OPERATORS,
@@ -50,6 +50,7 @@ from iamlint.policy.document import (
     Policy,
     PrincipalSpec,
     Statement,
+    brief,
 )
 from iamlint.policy.matching import match_action, match_resource
 from iamlint.policy.patterns import (
@@ -141,7 +142,7 @@ def _rules_for(policies: Sequence[Policy], side: str) -> list[_Rule]:
             rules.append(
                 _Rule(
                     group,
-                    f"{policy.name!r}: unknown statements ({unknown.text})",
+                    f"{policy.name!r}: unknown statements ({brief(unknown.text)})",
                     ("*",),
                     False,
                     None,
@@ -321,6 +322,9 @@ def _implies(s: _Rule, t: _Rule) -> bool:
 # --- the cell walk -----------------------------------------------------------------------------
 
 
+PROOF_STEPS = 1_000_000  # automaton steps for one proof; the test suite's largest takes 100,000
+
+
 @dataclass(slots=True)
 class _Analysis:
     catalog: Catalog
@@ -331,6 +335,8 @@ class _Analysis:
     limit: int
     alphabet: Alphabet = field(default_factory=Alphabet)
     assumptions: set[str] = field(default_factory=set)
+    # Every walk of one proof draws on one budget: a proof walks once per group of actions.
+    budget: Budget = field(default_factory=lambda: Budget(PROOF_STEPS))
 
     def action_sets(self) -> list[frozenset[str]]:
         sets = []
@@ -472,7 +478,12 @@ def _uncatalogued_action_cells(
             return any(rules[i].not_action or any(live[j] for j in owners[i]) for i in a_plus)
 
         cells = enumerate_cells(
-            automata, analysis.alphabet, keep=keep, alive=alive, limit=analysis.limit
+            automata,
+            analysis.alphabet,
+            keep=keep,
+            alive=alive,
+            limit=analysis.limit,
+            budget=analysis.budget,
         )
         for witness in cells.values():
             if witness not in literals:
@@ -616,7 +627,12 @@ def _resource_cells(
         )
 
     cells = enumerate_cells(
-        automata, analysis.alphabet, keep=keep, alive=alive, limit=analysis.limit
+        automata,
+        analysis.alphabet,
+        keep=keep,
+        alive=alive,
+        limit=analysis.limit,
+        budget=analysis.budget,
     )
     out: dict[tuple[bool, ...], str] = {}
     plain = not analysis.alphabet.variables

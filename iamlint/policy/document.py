@@ -118,6 +118,19 @@ class Statement:
                 yield from _unknowns_in(clause.values)
 
 
+SHOWN_TEXT = 200  # characters of an unresolved value's source shown in a reason or message
+
+
+def brief(text: str, limit: int = SHOWN_TEXT) -> str:
+    """Source text as a reason or message shows it. A value built from a 3 MB template line is
+    still named, by its ends; copied whole into each reason of each question asked about it,
+    it took gigabytes."""
+    if len(text) <= limit:
+        return text
+    tail = text[-(limit // 4) :]
+    return f"{text[: limit - len(tail)]} ... {tail} ({len(text)} characters)"
+
+
 def _unknowns_in(values: Values | None) -> Iterator[Unknown]:
     if isinstance(values, Unknown):
         yield values

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 from iamlint.model import Unknown
 from iamlint.policy.approximate import FLIP, OVER, UNDER, approx_clauses, approx_values
-from iamlint.policy.automata import Alphabet, Automaton, TooComplex, enumerate_cells
+from iamlint.policy.automata import Alphabet, Automaton, Budget, TooComplex, enumerate_cells
 from iamlint.policy.catalog import AccessLevel, ActionInfo, Catalog, default_catalog
-from iamlint.policy.document import ConditionClause, Effect, Policy, Statement
+from iamlint.policy.document import ConditionClause, Effect, Policy, Statement, brief
 from iamlint.policy.patterns import resource_tokens
 
 
@@ -229,6 +229,9 @@ def _deny_rules(catalog: Catalog, policies: Iterable[Policy], role: str) -> list
 # --- resource-set relations -------------------------------------------------------------------
 
 
+RELATION_STEPS = 200_000  # per question; the test suite's largest walk takes 40,000
+
+
 class _ResourceRelations:
     """Intersection and coverage of resource pattern sets, memoized (exact, via automata)."""
 
@@ -263,7 +266,14 @@ class _ResourceRelations:
 
         try:
             found = bool(
-                enumerate_cells(automata, self.alphabet, keep=keep, alive=alive, first_only=True)
+                enumerate_cells(
+                    automata,
+                    self.alphabet,
+                    keep=keep,
+                    alive=alive,
+                    first_only=True,
+                    budget=Budget(RELATION_STEPS),
+                )
             )
         except TooComplex:
             found = True  # unknown: assume the relation that claims less
@@ -583,12 +593,12 @@ def _open_questions(principal: PrincipalPolicies) -> tuple[str, ...]:
     for policy in policies:
         for unknown in policy.unknown_statements:
             questions.append(
-                f"{policy.kind.value} {policy.name!r}: unknown statements ({unknown.text})"
+                f"{policy.kind.value} {policy.name!r}: unknown statements ({brief(unknown.text)})"
             )
         for statement in policy.statements:
             for unknown in statement.unknowns():
                 questions.append(
-                    f"{policy.kind.value} {policy.name!r} {statement.label}: {unknown.text}"
+                    f"{policy.kind.value} {policy.name!r} {statement.label}: {brief(unknown.text)}"
                 )
     return tuple(dict.fromkeys(questions))
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from iamlint.model import Unknown
 from iamlint.policy.catalog import Catalog, default_catalog
 from iamlint.policy.conditions import RequestContext
-from iamlint.policy.document import Effect, Policy, PolicyKind, Statement
+from iamlint.policy.document import Effect, Policy, PolicyKind, Statement, brief
 from iamlint.policy.matching import CallerIdentity, PrincipalMatch, match_statement
 from iamlint.policy.tri import Tri, all_of, any_of
 
@@ -160,7 +160,7 @@ def evaluate_policy(
             verdict.allow_by_principal[match.principal] = prior | match.applies
     for unknown in policy.unknown_statements:
         # Statements nobody can know may allow or deny anything.
-        reason = f"unknown statements ({unknown.text})"
+        reason = f"unknown statements ({brief(unknown.text)})"
         placeholder = Statement(effect=unknown, index=-1)
         ref = StatementRef(policy.name, policy.kind, placeholder, Tri.UNKNOWN, (reason,))
         verdict.allow = verdict.allow | Tri.UNKNOWN

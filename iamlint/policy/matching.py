@@ -4,12 +4,22 @@ each three-valued so that unknown policy values and unknown request values stay 
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 
 from iamlint.model import Unknown
 from iamlint.policy.conditions import RequestContext, evaluate_clause, evaluate_conditions
-from iamlint.policy.document import PrincipalSpec, Statement, Values
-from iamlint.policy.patterns import action_matches, glob_could_match, resource_matches
+from iamlint.policy.document import PrincipalSpec, Statement, Values, brief
+from iamlint.policy.patterns import (
+    Tok,
+    Token,
+    action_matches,
+    compiled_tokens,
+    glob_could_match,
+    resource_matches,
+    resource_tokens,
+    tokenize,
+)
 from iamlint.policy.tri import Tri, any_of
 
 
@@ -20,7 +30,11 @@ def _unknown_item_could_match(item: Unknown, value: str, *, ignore_case: bool) -
 
 
 def match_action(statement: Statement, action: str) -> Tri:
-    hit = _match_values(statement.actions, action, _action_item)
+    values = statement.actions
+    if isinstance(values, tuple) and len(values) > _INDEXED:
+        hit = _indexed_match(values, action, _action_item, actions=True, variables=False)
+    else:
+        hit = _match_values(values, action, _action_item)
     return ~hit if statement.not_action else hit
 
 
@@ -39,6 +53,73 @@ def _match_values(values: Values, request_value: str, match_one) -> Tri:  # type
         else:
             results.append(match_one(item, request_value))
     return any_of(results)
+
+
+_INDEXED = 32  # longer Action and Resource lists are matched through a `_PatternIndex`
+
+
+class _PatternIndex:
+    """A long Action or Resource list (a template loop over hundreds of names), read once for
+    the many requests asked about it: plain entries in a set, ``prefix*`` entries by prefix,
+    other wildcard entries compiled once. Entries that need the request (policy variables)
+    or are unknown stay in ``rest``, matched one by one as in a short list."""
+
+    def __init__(self, values: tuple[str | Unknown, ...], *, actions: bool, variables: bool):
+        self.actions = actions
+        self.plain: set[str] = set()
+        self.prefixes: dict[int, set[str]] = {}  # length -> the prefixes of that length
+        self.globs: list[object] = []
+        rest: list[str | Unknown] = []
+        for item in values:
+            if isinstance(item, Unknown) or (not actions and variables and "${" in item):
+                rest.append(item)
+                continue
+            if actions:
+                tokens = tokenize(item.lower(), variables=False)
+            else:
+                tokens = resource_tokens(item, variables=False)
+            self._add(tokens)
+        self.rest = tuple(rest)
+
+    def _add(self, tokens: tuple[Token, ...]) -> None:
+        literal = tokens[:-1] if tokens and tokens[-1] is Tok.STAR else tokens
+        if not all(isinstance(t, str) for t in literal):
+            self.globs.append(compiled_tokens(tokens))
+        elif len(literal) == len(tokens):
+            self.plain.add("".join(literal))  # type: ignore[arg-type]
+        else:
+            self.prefixes.setdefault(len(literal), set()).add("".join(literal))  # type: ignore[arg-type]
+
+    def matches(self, value: str) -> bool:
+        if self.actions:
+            value = value.lower()
+        if value in self.plain:
+            return True
+        for length, prefixes in self.prefixes.items():
+            if value[:length] in prefixes and length <= len(value):
+                return True
+        return any(glob.fullmatch(value) is not None for glob in self.globs)  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=256)
+def _index(values: tuple[str | Unknown, ...], actions: bool, variables: bool) -> _PatternIndex:
+    return _PatternIndex(values, actions=actions, variables=variables)
+
+
+def _indexed_match(  # type: ignore[no-untyped-def]
+    values: tuple[str | Unknown, ...],
+    request_value: str,
+    match_one,
+    *,
+    actions: bool,
+    variables: bool,
+) -> Tri:
+    """`_match_values` over a long list: an indexed entry that matches decides (TRUE wins
+    whatever the rest say); otherwise only the entries the index could not take are asked."""
+    index = _index(values, actions, variables)
+    if index.matches(request_value):
+        return Tri.TRUE
+    return _match_values(index.rest, request_value, match_one)
 
 
 def match_resource(
@@ -67,7 +148,11 @@ def match_resource(
             return unresolved[-1]
         return Tri.of(matched)
 
-    hit = _match_values(statement.resources, resource, one)
+    values = statement.resources
+    if isinstance(values, tuple) and len(values) > _INDEXED:
+        hit = _indexed_match(values, resource, one, actions=False, variables=variables)
+    else:
+        hit = _match_values(values, resource, one)
     if not statement.not_resource:
         return hit
     if unresolved and hit is not Tri.TRUE:
@@ -225,12 +310,12 @@ def _open_reasons(
 ) -> list[str]:
     reasons: list[str] = []
     if isinstance(statement.effect, Unknown):
-        reasons.append(f"Effect is unknown ({statement.effect.text})")
+        reasons.append(f"Effect is unknown ({brief(statement.effect.text)})")
     if action_hit is Tri.UNKNOWN:
         reasons.append(f"action list holds unknown values ({_unknown_texts(statement.actions)})")
     if resource_hit is Tri.UNKNOWN:
         if isinstance(resource, Unknown):
-            reasons.append(f"the request's resource is unknown ({resource.text})")
+            reasons.append(f"the request's resource is unknown ({brief(resource.text)})")
         else:
             reasons.append(
                 f"resource list holds unknown values ({_unknown_texts(statement.resources)})"
@@ -238,18 +323,18 @@ def _open_reasons(
     if principal_hit is Tri.UNKNOWN:
         reasons.append("the principal is unknown")
     if isinstance(statement.conditions, Unknown):
-        reasons.append(f"the Condition block is unknown ({statement.conditions.text})")
+        reasons.append(f"the Condition block is unknown ({brief(statement.conditions.text)})")
     else:
         for clause in statement.conditions:
             if evaluate_clause(clause, context, variables=variables) is Tri.UNKNOWN:
-                reasons.append(f"condition {clause.operator} {clause.key}")
+                reasons.append(f"condition {clause.operator} {brief(clause.key)}")
     return reasons
 
 
 def _unknown_texts(values: Values | None) -> str:
     if isinstance(values, Unknown):
-        return values.text
+        return brief(values.text)
     if not values:
         return "a policy variable"
     texts = [v.text for v in values if isinstance(v, Unknown)]
-    return ", ".join(texts) if texts else "a policy variable"
+    return brief(", ".join(texts)) if texts else "a policy variable"
